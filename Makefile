@@ -1,0 +1,154 @@
+# forkbox build. `make` builds everything into build/; see README.md.
+#   make check        unit + end-to-end tests (installs Debian deps first)
+#   make check-asan   the same suite with ASan+UBSan builds
+#   make demo         the seed scenario, live
+#   make bench        latency benchmarks against a bare fork baseline
+#   make install PREFIX=/usr/local
+
+CC      ?= gcc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+SANITIZE ?=
+# The zygote and the children it forks run under RLIMIT_AS and seccomp:
+# ASan's multi-terabyte shadow reservation and its runtime's syscalls cannot
+# live there, so sanitized builds give the zygote UBSan only.
+ZYGOTE_SANITIZE ?= $(filter undefined,$(subst $(comma), ,$(SANITIZE)))
+comma := ,
+
+PKGS    := libseccomp libcjson uuid
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIBEXECDIR := $(PREFIX)/libexec/forkbox
+POLICYDIR  := $(PREFIX)/share/forkbox/policies
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE \
+	-Isandbox/include -Isandbox $(PKG_CFLAGS) \
+	-DFBX_LIBEXECDIR='"$(LIBEXECDIR)"' -DFBX_POLICYDIR='"$(POLICYDIR)"'
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+ZSAN_FLAGS := $(if $(ZYGOTE_SANITIZE),-fsanitize=$(ZYGOTE_SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+LIBS    := $(PKG_LIBS) -lpthread
+
+LIB_SRCS    := $(filter-out sandbox/zygote_main.c,$(wildcard sandbox/*.c))
+DAEMON_SRCS := $(wildcard daemon/*.c)
+CLIENT_SRCS := $(wildcard client/*.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+TMOD_SRCS   := $(wildcard tests/modules/*.c)
+TPROG_SRCS  := $(wildcard tests/progs/*.c)
+EX_SRCS     := $(wildcard examples/*.c)
+BENCH_SRCS  := $(wildcard bench/*.c)
+
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+ZLIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/zobj/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TMOD_SOS    := $(TMOD_SRCS:tests/modules/%.c=$(BUILD)/tests/modules/%.so)
+TPROG_BINS  := $(TPROG_SRCS:tests/progs/%.c=$(BUILD)/tests/%)
+EX_SOS      := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%.so)
+BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
+	$(BUILD)/libforkbox.so $(BUILD)/libforkbox.a $(BUILD)/forkbox.pc
+
+.PHONY: all deps check check-asan check-unit check-e2e demo bench install \
+	clean format lint fuzz
+all: $(BINS) $(TMOD_SOS) $(TPROG_BINS) $(EX_SOS) $(UNIT_BINS) $(BENCH_BINS)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h daemon/*.h client/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/zobj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ZSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libforkbox.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libforkbox-zygote.a: $(ZLIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libforkbox.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libforkbox.so.0 $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/forkbox-zygote: $(BUILD)/zobj/sandbox/zygote_main.o $(BUILD)/libforkbox-zygote.a
+	$(CC) $(ZSAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/forkboxd: $(DAEMON_OBJS) $(BUILD)/libforkbox.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/forkbox: $(CLIENT_OBJS) $(BUILD)/libforkbox.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/forkbox.pc: forkbox.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libforkbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/progs/%.c $(BUILD)/libforkbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+# Test and example modules are plain shared objects: no sanitizer runtime.
+$(BUILD)/tests/modules/%.so: tests/modules/%.c sandbox/include/forkbox_module.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -o $@ $<
+
+$(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -o $@ $<
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libforkbox.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+check: deps
+	$(MAKE) all
+	tests/run-all.sh $(BUILD)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan CC=clang SANITIZE=address,undefined all
+	tests/run-all.sh build-asan
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(BUILD)
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBEXECDIR) \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(POLICYDIR)
+	install -m 0755 $(BUILD)/forkboxd $(BUILD)/forkbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BUILD)/forkbox-zygote $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 $(BUILD)/libforkbox.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/libforkbox.so $(DESTDIR)$(PREFIX)/lib/libforkbox.so.0
+	ln -sf libforkbox.so.0 $(DESTDIR)$(PREFIX)/lib/libforkbox.so
+	install -m 0644 sandbox/include/forkbox.h sandbox/include/forkbox_module.h \
+		$(DESTDIR)$(PREFIX)/include/
+	install -m 0644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
+	install -m 0644 $(BUILD)/forkbox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+format:
+	clang-format -i $(wildcard sandbox/*.[ch] sandbox/include/*.h daemon/*.[ch] client/*.[ch] tests/unit/*.c tests/modules/*.c tests/progs/*.c examples/*.c bench/*.c)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -D_GNU_SOURCE -Isandbox/include -Isandbox \
+		sandbox daemon client
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,102 @@
+/* forkbox host API: run untrusted modules, one fresh sandboxed child per
+ * invocation.
+ *
+ * A handle owns one zygote: a helper process started by exec (never a fork
+ * of the host) that forks one child per invocation. Every function here is
+ * thread-safe; many threads may invoke on one handle at once.
+ *
+ * Functions return 0 or a negative errno and fill a struct fbx_error. The
+ * library never prints, exits or aborts. */
+#ifndef FORKBOX_H
+#define FORKBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FORKBOX_VERSION "0.1.0"
+
+struct fbx_error {
+	int code;	/* positive errno */
+	char msg[512];	/* what went wrong, in words a user can act on */
+};
+
+/* Configuration of a sandbox handle. Start from fbx_config_init(); every
+ * pointer is borrowed only for the duration of fbx_open(). */
+struct fbx_config {
+	const char *runtime;	  /* "native" (default) */
+	const char *module_path;  /* default module, or NULL: each request names one */
+	const char *entry;	  /* default entry symbol, "handler" */
+	const char *policy_path;  /* seccomp policy file; NULL = <policy_dir>/<runtime>.policy */
+	const char *policy_dir;	  /* NULL = the installed policies directory */
+	const char *zygote_path;  /* NULL = $FORKBOX_ZYGOTE or the installed helper */
+	const char *tmp_base;	  /* parent of the private dirs; NULL = a private dir under $TMPDIR or /tmp */
+	const char *const *env_allow; /* NULL-terminated names passed from the host env; NULL = the default list */
+	const char *function_name;    /* context.function_name; NULL = "forkbox" */
+	bool allow_request_modules;   /* accept a request's "module" field */
+	unsigned timeout_ms;	      /* wall clock per invocation; 3000 */
+	unsigned memory_mb;	      /* RLIMIT_AS; 512 */
+	unsigned file_size_mb;	      /* RLIMIT_FSIZE; 512 */
+	unsigned max_open_files;      /* RLIMIT_NOFILE; 256 */
+	unsigned max_processes;	      /* RLIMIT_NPROC (per uid, counts threads); 256 */
+	size_t max_request_bytes;     /* 6 MiB, Lambda's synchronous limit */
+	size_t max_result_bytes;      /* 6 MiB */
+	size_t max_log_bytes;	      /* kept tail of stdout+stderr; 64 KiB */
+	int log_fd;		      /* diagnostics as JSON lines, or -1 */
+};
+
+void fbx_config_init(struct fbx_config *cfg) __attribute__((nonnull));
+
+typedef struct fbx_sandbox fbx_sandbox;
+
+/* Starts the zygote (which compiles the policy) and waits until it is ready.
+ * A broken policy, a missing zygote helper or an unusable tmp base fail
+ * here, never later. */
+int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
+	     struct fbx_error *err) __attribute__((nonnull(1, 2)));
+
+/* Runs one invocation. request is SPEC's request envelope (JSON text, not
+ * necessarily NUL-terminated). On return *response holds a malloc'd
+ * NUL-terminated response JSON whenever one could be formed, also for
+ * failures; free() it.
+ *
+ * Returns 0 when the sandbox did its job, whatever the module did (its
+ * failure is an error *response*); a negative errno when the sandbox itself
+ * failed (could not fork, zygote died, ...): *response then carries a
+ * Forkbox.InternalError response and err says why. */
+int fbx_invoke(fbx_sandbox *sb, const char *request, size_t request_len,
+	       char **response, struct fbx_error *err)
+	__attribute__((nonnull(1, 2, 4)));
+
+/* Per-invocation context a front end knows (Lambda headers); any field may
+ * be NULL / 0. Used by fbx_invoke_ctx. */
+struct fbx_invoke_context {
+	const char *request_id;		  /* NULL = a fresh UUID */
+	const char *invoked_function_arn;
+	const char *trace_id;		  /* becomes _X_AMZN_TRACE_ID in the child */
+	const char *client_context;
+	const char *cognito_identity;
+	int64_t deadline_ms;		  /* Unix epoch ms; 0 = now + timeout */
+};
+
+int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
+		   const struct fbx_invoke_context *ctx, char **response,
+		   struct fbx_error *err) __attribute__((nonnull(1, 2, 5)));
+
+/* Stops the zygote (killing any invocation still running) and frees. */
+void fbx_close(fbx_sandbox *sb);
+
+/* Builds a whole error response, for front ends that reject a request
+ * before it reaches the sandbox. id_json is the request's "id" as JSON text
+ * or NULL. Returns malloc'd text or NULL on allocation failure. */
+char *fbx_error_response(const char *id_json, const char *error_type,
+			 const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

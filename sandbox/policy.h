@@ -1,0 +1,109 @@
+/* Seccomp policy files: reading (pure) and compiling to BPF (libseccomp).
+ *
+ * Format (SPEC "Policies"), one rule per line:
+ *   # comment
+ *   @include other.policy        relative to the including file
+ *   @default kill|trap|log|errno NAME
+ *   @unknown errno ENOSYS
+ *   read                         allow
+ *   read: 1                      allow
+ *   ptrace: return EPERM         fail with errno (name or number)
+ *   ptrace: kill | trap | log
+ *   write: EXPR                  allow when EXPR holds (see policy_expr)
+ *   socket: EXPR; return EACCES
+ *
+ * Errors name file:line:column. */
+#ifndef FORKBOX_POLICY_H
+#define FORKBOX_POLICY_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum fbx_action {
+	FBX_ACTION_ALLOW,
+	FBX_ACTION_ERRNO, /* with an errno value */
+	FBX_ACTION_KILL,  /* kill the process; reported as Forkbox.SyscallDenied */
+	FBX_ACTION_TRAP,  /* SIGSYS to the thread */
+	FBX_ACTION_LOG,   /* allow and log */
+};
+
+enum fbx_cmp_op {
+	FBX_CMP_EQ, FBX_CMP_NE, FBX_CMP_LT, FBX_CMP_LE, FBX_CMP_GT, FBX_CMP_GE,
+	FBX_CMP_MASKED_SET, /* argN & VALUE: any of the flags set */
+	FBX_CMP_IN,	    /* argN in VALUE: no flag outside VALUE set */
+};
+
+struct fbx_policy_cmp {
+	unsigned arg; /* 0..5 */
+	enum fbx_cmp_op op;
+	uint64_t value;
+};
+
+/* A conjunction of comparisons; a rule's condition is an OR of these. */
+struct fbx_policy_clause {
+	struct fbx_policy_cmp *cmps;
+	size_t n_cmps;
+};
+
+struct fbx_policy_rule {
+	char name[64];		/* syscall name as written */
+	int nr;			/* native syscall number */
+	enum fbx_action action; /* when the condition holds (or no condition) */
+	int errno_value;	/* for FBX_ACTION_ERRNO */
+	/* Condition: empty means unconditional. When a condition is given and
+	 * does not hold, the policy's default action applies, unless
+	 * else_errno >= 0 ("EXPR; return ERRNO"). */
+	struct fbx_policy_clause *clauses;
+	size_t n_clauses;
+	int else_errno; /* -1 when none */
+	char file[256];
+	unsigned line;
+};
+
+struct fbx_policy {
+	struct fbx_policy_rule *rules;
+	size_t n_rules;
+	enum fbx_action default_action; /* FBX_ACTION_KILL unless @default */
+	int default_errno;
+	int unknown_errno;		/* @unknown errno; -1 when not given */
+	/* Names skipped because unknown on this architecture, for notices. */
+	char **skipped;
+	size_t n_skipped;
+};
+
+/* Reads a policy file and everything it includes. */
+int fbx_policy_load(const char *path, struct fbx_policy **out,
+		    struct fbx_error *err);
+
+/* Same from a string; name is used in error messages and base_dir resolves
+ * @include (may be NULL: includes are then refused). */
+int fbx_policy_parse(const char *text, const char *name, const char *base_dir,
+		     struct fbx_policy **out, struct fbx_error *err);
+
+void fbx_policy_free(struct fbx_policy *policy);
+
+/* A compiled filter, ready for seccomp(SECCOMP_SET_MODE_FILTER). */
+struct fbx_bpf {
+	struct sock_filter *insns;
+	unsigned short len;
+};
+
+enum {
+	/* Compile FBX_ACTION_KILL as SECCOMP_RET_USER_NOTIF so that a
+	 * supervisor holding the listener learns the syscall and kills. */
+	FBX_POLICY_KILL_VIA_NOTIFY = 1u << 0,
+};
+
+int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
+		       struct fbx_bpf *out, struct fbx_error *err);
+void fbx_bpf_free(struct fbx_bpf *bpf);
+
+/* Syscall name for a native number ("syscall 999" style text when unknown);
+ * writes into buf and returns it. */
+const char *fbx_syscall_name(int nr, char *buf, size_t size);
+
+#endif

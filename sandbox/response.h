@@ -1,0 +1,48 @@
+/* The invocation response (SPEC "One invocation response"): building the
+ * JSON text. Pure: no I/O. Output is always valid JSON and valid UTF-8:
+ * logs and messages with invalid UTF-8 or NUL bytes are escaped or replaced
+ * (U+FFFD), never passed raw. */
+#ifndef FORKBOX_RESPONSE_H
+#define FORKBOX_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fbx_report {
+	double duration_ms;
+	long max_rss_kb;
+	double cpu_ms;
+	bool exited;	 /* "exit": {"code": N} */
+	int exit_code;
+	int exit_signal; /* "exit": {"signal": "SIGSEGV"} when !exited and > 0 */
+	bool zygote_restarted; /* "zygote_restarted": true, only when set */
+};
+
+struct fbx_response {
+	const char *id_json;	/* raw JSON or NULL ("id" omitted... no: "id": null) */
+	const char *request_id; /* uuid of this invocation, or NULL */
+	/* Success: result_json is the module's raw JSON text (already
+	 * validated by fbx_json_is_valid). */
+	const char *result_json;
+	size_t result_len;
+	/* Failure (when error_type != NULL): */
+	const char *error_type;
+	const char *error_message;
+	const char *stack_trace_json; /* raw JSON array text, or NULL for [] */
+	const char *syscall;	      /* "syscall": name inside "error", or NULL */
+	const char *logs;	      /* bytes, any content */
+	size_t logs_len;
+	const struct fbx_report *report; /* NULL: no "report" */
+};
+
+/* Returns malloc'd NUL-terminated JSON text, or NULL on allocation failure. */
+char *fbx_response_build(const struct fbx_response *resp);
+
+/* True when text[0..len) is exactly one valid JSON value (surrounding
+ * whitespace allowed) in valid UTF-8 without raw NUL. */
+bool fbx_json_is_valid(const char *text, size_t len);
+
+/* Name of a signal, "SIGSEGV"; "signal 77" style for unknown ones. */
+const char *fbx_signal_name(int sig, char *buf, size_t size);
+
+#endif

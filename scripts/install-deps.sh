@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian 12 packages forkbox builds and tests with. Idempotent:
+# does nothing when everything is present.
+set -eu
+PKGS="gcc clang make pkg-config libseccomp-dev libcjson-dev uuid-dev
+libcmocka-dev python3 util-linux"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "forkbox: missing Debian packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "forkbox: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 || {
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+}
