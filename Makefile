@@ -46,7 +46,8 @@ ZLIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/zobj/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TMOD_SOS    := $(TMOD_SRCS:tests/modules/%.c=$(BUILD)/tests/modules/%.so)
+TMOD_SOS    := $(TMOD_SRCS:tests/modules/%.c=$(BUILD)/tests/modules/%.so) \
+	$(foreach i,1 2 3 4 5 6 7 8 9,$(BUILD)/tests/modules/value_$(i).so)
 TPROG_BINS  := $(TPROG_SRCS:tests/progs/%.c=$(BUILD)/tests/%)
 EX_SOS      := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%.so)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
@@ -103,6 +104,11 @@ $(BUILD)/tests/%: tests/progs/%.c $(BUILD)/libforkbox.a
 $(BUILD)/tests/modules/%.so: tests/modules/%.c sandbox/include/forkbox_module.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -o $@ $<
+
+# The seed scenario: one module source built to return 1..9.
+$(BUILD)/tests/modules/value_%.so: tests/modules/value.c sandbox/include/forkbox_module.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -DVALUE=$* -o $@ $<
 
 $(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
 	@mkdir -p $(dir $@)

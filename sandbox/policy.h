@@ -12,6 +12,10 @@
  *   write: EXPR                  allow when EXPR holds (see policy_expr)
  *   socket: EXPR; return EACCES
  *
+ * Comparisons see the whole 64-bit register: "argN & V" holds when any flag
+ * of V is set, "argN in V" when no flag outside V is set. A rule has at most
+ * 32 '||' alternatives of at most 16 comparisons.
+ *
  * Errors name file:line:column. */
 #ifndef FORKBOX_POLICY_H
 #define FORKBOX_POLICY_H
@@ -105,5 +109,23 @@ void fbx_bpf_free(struct fbx_bpf *bpf);
 /* Syscall name for a native number ("syscall 999" style text when unknown);
  * writes into buf and returns it. */
 const char *fbx_syscall_name(int nr, char *buf, size_t size);
+
+/* File name recorded in rules the reader adds itself (clone3 -> ENOSYS when
+ * the policy does not mention clone3); their line is 0. */
+#define FBX_POLICY_BUILTIN_FILE "<built-in>"
+
+/* Human-readable description of a policy (default action, @unknown, skipped
+ * names, one line per rule with where it came from), for `forkbox policy
+ * check`. *out is malloc'd; returns 0 or -ENOMEM. */
+int fbx_policy_summary(const struct fbx_policy *p, char **out);
+
+/* Resolves a syscall name for the native architecture: 0 with *nr set;
+ * 1 when the name exists only on other architectures (the reader skips it
+ * with a notice); -1 when no architecture knows it. */
+int fbx_policy_resolve_name(const char *name, int *nr);
+
+/* Highest syscall number this libseccomp knows for the native architecture:
+ * @unknown applies to the numbers above it. */
+int fbx_policy_max_known_syscall(void);
 
 #endif

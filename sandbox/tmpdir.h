@@ -3,7 +3,10 @@
  * Every invocation gets <tmp-base>/<uuid>, mode 0700. Removal never follows
  * a symlink the module planted and never crosses into another filesystem
  * (mount point): everything goes through openat/unlinkat relative to
- * directory fds opened with O_NOFOLLOW. */
+ * directory fds opened with O_NOFOLLOW.
+ *
+ * tmpdir.c holds the base, the lock, the names and creation;
+ * tmpdir_remove.c holds the removal of a hostile tree. */
 #ifndef FORKBOX_TMPDIR_H
 #define FORKBOX_TMPDIR_H
 
@@ -14,33 +17,54 @@
 
 #define FBX_TMPDIR_NAME_LEN 36 /* a UUID in text form */
 
-/* Opens (creating when missing, mode 0711) the tmp base directory and
- * returns an O_DIRECTORY fd in *base_fd. Refuses a base that is a symlink,
- * not a directory, or writable by others than its owner (unless sticky and
- * owned by us... no: simply refuses group/other-writable). */
-int fbx_tmpdir_base_open(const char *path, int *base_fd, struct fbx_error *err);
+/* The lock file in the base: every live forkbox sharing the base holds it
+ * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
+#define FBX_TMPDIR_LOCK_NAME ".forkbox.lock"
+
+/* Opens the tmp base directory (creating it when missing, mode 0711, so
+ * that a child running under a dropped uid can reach its own 0700 dir but
+ * cannot list the others; its parent must exist) and returns an
+ * O_RDONLY|O_DIRECTORY fd in *base_fd. Refuses a base that is a symlink,
+ * not a directory, not owned by the effective uid, or writable by group or
+ * others. */
+int fbx_tmpdir_base_open(const char *path, int *base_fd, struct fbx_error *err)
+    __attribute__((nonnull(2)));
 
 /* Takes the base's lock file: exclusive when no other live forkbox uses the
- * base (then stale private dirs are swept), shared afterwards. Returns the
- * lock fd (keep it open for the zygote's lifetime) in *lock_fd and the
- * number of stale dirs removed in *swept. */
+ * base (then stale private dirs, the entries whose name
+ * fbx_tmpdir_is_private_name accepts and only those, are removed), shared
+ * afterwards. Returns the lock fd (keep it open for the zygote's lifetime)
+ * in *lock_fd and the number of stale dirs removed in *swept.
+ *
+ * A stale dir that cannot be removed entirely (say, a mount point left in
+ * it) fails the call after everything else was swept: the message names the
+ * dir so that an administrator can deal with it. */
 int fbx_tmpdir_base_lock_and_sweep(int base_fd, int *lock_fd, size_t *swept,
-				   struct fbx_error *err);
+				   struct fbx_error *err)
+    __attribute__((nonnull(2, 3)));
 
-/* Writes a fresh random UUID name (libuuid) with its NUL into name. */
-void fbx_tmpdir_new_name(char name[FBX_TMPDIR_NAME_LEN + 1]);
+/* Writes a fresh random UUID name (libuuid, lower case) with its NUL into
+ * name. */
+void fbx_tmpdir_new_name(char name[FBX_TMPDIR_NAME_LEN + 1])
+    __attribute__((nonnull(1)));
 
-/* True when name has the shape of a private dir name (a UUID). */
+/* True when name has exactly the shape fbx_tmpdir_new_name writes: 36
+ * characters, lower-case hex digits grouped 8-4-4-4-12 by dashes. */
 int fbx_tmpdir_is_private_name(const char *name);
 
-/* Creates <base>/<name> with mode 0700, owned by uid:gid when uid != -1. */
+/* Creates <base>/<name> with mode 0700, owned by uid:gid when
+ * uid != (uid_t)-1 (gid too is then applied, (gid_t)-1 keeping ours). An
+ * existing entry is an error (EEXIST): a dir is never reused. name must be
+ * one path component. */
 int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,
 		      struct fbx_error *err);
 
 /* Removes <base>/<name> and everything below it without following links
- * and without crossing mount points. A missing dir is not an error.
- * Returns 0, or -errno when something could not be removed (err says what;
- * whatever could be removed was). */
+ * and without crossing mount points (a mount point found is left in place
+ * and reported). A missing dir is not an error. Returns 0, or -errno when
+ * something could not be removed (err says what failed first; whatever
+ * could be removed was). Works on arbitrarily deep trees with a bounded
+ * number of fds and bounded C stack. */
 int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err);
 
 #endif

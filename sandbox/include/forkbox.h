@@ -25,6 +25,17 @@ struct fbx_error {
 	char msg[512];	/* what went wrong, in words a user can act on */
 };
 
+/* Isolation layers beyond the ones every child always gets (fresh process,
+ * private dir, rlimits, clean env, closed fds, die-with-parent, tree kill).
+ * fbx_layers() tells which ones a handle's children get on this machine. */
+enum fbx_layer {
+	FBX_LAYER_SECCOMP = 1u << 0,	    /* the policy's filter */
+	FBX_LAYER_SECCOMP_NOTIFY = 1u << 1, /* a denied syscall is named reliably */
+	FBX_LAYER_PIDNS = 1u << 2,	    /* a PID namespace per invocation */
+	FBX_LAYER_UID_DROP = 1u << 3,	    /* a uid of its own per concurrent slot */
+	FBX_LAYER_SUBREAPER = 1u << 4,	    /* orphans come back to be killed */
+};
+
 /* Configuration of a sandbox handle. Start from fbx_config_init(); every
  * pointer is borrowed only for the duration of fbx_open(). */
 struct fbx_config {
@@ -47,6 +58,8 @@ struct fbx_config {
 	size_t max_result_bytes;      /* 6 MiB */
 	size_t max_log_bytes;	      /* kept tail of stdout+stderr; 64 KiB */
 	int log_fd;		      /* diagnostics as JSON lines, or -1 */
+	unsigned disable_layers;      /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
+					 not to use even where available */
 };
 
 void fbx_config_init(struct fbx_config *cfg) __attribute__((nonnull));
@@ -86,6 +99,12 @@ struct fbx_invoke_context {
 int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 		   const struct fbx_invoke_context *ctx, char **response,
 		   struct fbx_error *err) __attribute__((nonnull(1, 2, 5)));
+
+/* The FBX_LAYER_* bits this handle's children get. */
+unsigned fbx_layers(fbx_sandbox *sb) __attribute__((nonnull));
+
+/* "pidns", "seccomp", ... for one bit; NULL for an unknown bit. */
+const char *fbx_layer_name(unsigned layer);
 
 /* Stops the zygote (killing any invocation still running) and frees. */
 void fbx_close(fbx_sandbox *sb);

@@ -1,0 +1,207 @@
+/* forkbox latency benchmark. Every figure comes from this one run, side by
+ * side with its baseline, bare fork()+_exit()+waitpid() of this small
+ * process, because absolute times on a shared VM mean little.
+ *
+ *   bench BUILD_DIR [N]
+ *
+ * Prints median and p99 per invocation of a no-op native module through
+ * the library and through `forkboxd stdio`, the ratios to the baseline, and
+ * the throughput of `forkboxd stdio -j 2` with requests pipelined. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkbox.h"
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct stats {
+	double median, p99;
+};
+
+static struct stats summarize(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	struct stats s = {v[n / 2], v[(int)((n - 1) * 0.99)]};
+	return s;
+}
+
+static struct stats bench_fork(int n)
+{
+	double *v = calloc((size_t)n, sizeof(double));
+	for (int i = 0; i < n; i++) {
+		double t = now_us();
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, NULL, 0);
+		v[i] = now_us() - t;
+	}
+	struct stats s = summarize(v, n);
+	free(v);
+	return s;
+}
+
+static struct stats bench_library(const char *build, int n)
+{
+	char module[4096], zygote[4096];
+	snprintf(module, sizeof(module), "%s/tests/modules/noop.so", build);
+	snprintf(zygote, sizeof(zygote), "%s/forkbox-zygote", build);
+	struct fbx_config cfg;
+	fbx_config_init(&cfg);
+	cfg.module_path = module;
+	cfg.zygote_path = zygote;
+	cfg.policy_dir = "policies";
+	cfg.log_fd = 2;
+	fbx_sandbox *sb;
+	struct fbx_error err;
+	if (fbx_open(&cfg, &sb, &err) < 0) {
+		fprintf(stderr, "bench: fbx_open: %s\n", err.msg);
+		exit(1);
+	}
+	double *v = calloc((size_t)n, sizeof(double));
+	const char *req = "{\"event\": {}}";
+	for (int i = -20; i < n; i++) { /* 20 warm-up calls */
+		char *resp = NULL;
+		double t = now_us();
+		if (fbx_invoke(sb, req, strlen(req), &resp, &err) < 0 || !strstr(resp, "\"ok\"")) {
+			fprintf(stderr, "bench: invoke failed: %s %s\n", err.msg, resp ? resp : "");
+			exit(1);
+		}
+		if (i >= 0)
+			v[i] = now_us() - t;
+		free(resp);
+	}
+	fbx_close(sb);
+	struct stats s = summarize(v, n);
+	free(v);
+	return s;
+}
+
+struct daemon {
+	pid_t pid;
+	FILE *in, *out;
+};
+
+static struct daemon start_daemon(const char *build, const char *jobs)
+{
+	int to[2], from[2];
+	if (pipe(to) < 0 || pipe(from) < 0)
+		exit(1);
+	struct daemon d;
+	d.pid = fork();
+	if (d.pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[1]);
+		close(from[0]);
+		char exe[4096], module[4096];
+		snprintf(exe, sizeof(exe), "%s/forkboxd", build);
+		snprintf(module, sizeof(module), "%s/tests/modules/noop.so", build);
+		execl(exe, "forkboxd", "stdio", "--module", module, "-j", jobs, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	d.in = fdopen(to[1], "w");
+	d.out = fdopen(from[0], "r");
+	return d;
+}
+
+static void stop_daemon(struct daemon *d)
+{
+	fclose(d->in);
+	fclose(d->out);
+	waitpid(d->pid, NULL, 0);
+}
+
+static struct stats bench_stdio(const char *build, int n)
+{
+	struct daemon d = start_daemon(build, "1");
+	double *v = calloc((size_t)n, sizeof(double));
+	char line[65536];
+	for (int i = -20; i < n; i++) {
+		double t = now_us();
+		fputs("{\"event\": {}}\n", d.in);
+		fflush(d.in);
+		if (!fgets(line, sizeof(line), d.out) || !strstr(line, "\"ok\"")) {
+			fprintf(stderr, "bench: bad stdio response: %s\n", line);
+			exit(1);
+		}
+		if (i >= 0)
+			v[i] = now_us() - t;
+	}
+	stop_daemon(&d);
+	struct stats s = summarize(v, n);
+	free(v);
+	return s;
+}
+
+static double bench_throughput(const char *build, const char *jobs, int n)
+{
+	struct daemon d = start_daemon(build, jobs);
+	char line[65536];
+	/* Warm up, then write all requests from a child while reading here. */
+	fputs("{\"event\": {}}\n", d.in);
+	fflush(d.in);
+	if (!fgets(line, sizeof(line), d.out))
+		exit(1);
+	double t = now_us();
+	pid_t writer = fork();
+	if (writer == 0) {
+		for (int i = 0; i < n; i++)
+			fputs("{\"event\": {}}\n", d.in);
+		fflush(d.in);
+		_exit(0);
+	}
+	for (int i = 0; i < n; i++)
+		if (!fgets(line, sizeof(line), d.out) || !strstr(line, "\"ok\"")) {
+			fprintf(stderr, "bench: bad response in throughput run\n");
+			exit(1);
+		}
+	double elapsed = now_us() - t;
+	waitpid(writer, NULL, 0);
+	stop_daemon(&d);
+	return n / (elapsed / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = argc > 1 ? argv[1] : "build";
+	int n = argc > 2 ? atoi(argv[2]) : 1000;
+	if (n < 10)
+		n = 10;
+	signal(SIGPIPE, SIG_IGN);
+	struct stats base = bench_fork(n);
+	struct stats lib = bench_library(build, n);
+	struct stats io = bench_stdio(build, n);
+	struct stats base2 = bench_fork(n); /* the machine may have drifted */
+	double tput1 = bench_throughput(build, "1", n * 2);
+	double tput2 = bench_throughput(build, "2", n * 2);
+	double floor_med = (base.median + base2.median) / 2;
+	double floor_p99 = (base.p99 + base2.p99) / 2;
+
+	printf("forkbox benchmark: %d invocations each of a no-op native module\n\n", n);
+	printf("%-44s %10s %10s %8s\n", "path", "median us", "p99 us", "x fork");
+	printf("%-44s %10.0f %10.0f %8.2f\n", "bare fork+_exit+waitpid (baseline)", floor_med, floor_p99, 1.0);
+	printf("%-44s %10.0f %10.0f %8.2f\n", "library: fbx_invoke", lib.median, lib.p99, lib.median / floor_med);
+	printf("%-44s %10.0f %10.0f %8.2f\n", "forkboxd stdio, one request at a time", io.median, io.p99, io.median / floor_med);
+	printf("\nthroughput, requests pipelined: -j 1 %.0f/s, -j 2 %.0f/s\n", tput1, tput2);
+	return 0;
+}

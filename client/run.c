@@ -1,0 +1,136 @@
+/* forkbox run: one invocation through the library, printed as JSON.
+ * Exit code: 0 when the module succeeded, 1 when it failed, 2 for usage
+ * errors, 3 when the sandbox itself failed. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "forkbox.h"
+
+static void run_help(void)
+{
+	printf("Usage: forkbox run --module PATH [--event FILE | --event-json TEXT] [OPTIONS]\n\n"
+	       "  --module PATH        the module (.so for the native runtime)\n"
+	       "  --entry NAME         entry symbol (default: handler)\n"
+	       "  --runtime NAME       native (default)\n"
+	       "  --event FILE         event JSON from a file ('-' for stdin; default {})\n"
+	       "  --event-json TEXT    event JSON given inline\n"
+	       "  --policy FILE        seccomp policy (default: <policies>/<runtime>.policy)\n"
+	       "  --timeout-ms N       wall-clock limit (default 3000)\n"
+	       "  --memory-mb N        address-space limit (default 512)\n"
+	       "  --tmp-base DIR       parent of the private dir\n"
+	       "  -h, --help           this text\n");
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		if (n == cap) {
+			char *grown = realloc(buf, cap * 2);
+			if (!grown) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+int fbxc_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"module", required_argument, NULL, 'm'},
+		{"entry", required_argument, NULL, 'e'},
+		{"runtime", required_argument, NULL, 'r'},
+		{"event", required_argument, NULL, 'v'},
+		{"event-json", required_argument, NULL, 'J'},
+		{"policy", required_argument, NULL, 'p'},
+		{"timeout-ms", required_argument, NULL, 't'},
+		{"memory-mb", required_argument, NULL, 'M'},
+		{"tmp-base", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct fbx_config cfg;
+	fbx_config_init(&cfg);
+	cfg.log_fd = STDERR_FILENO;
+	const char *event_file = NULL, *event_json = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': cfg.module_path = optarg; break;
+		case 'e': cfg.entry = optarg; break;
+		case 'r': cfg.runtime = optarg; break;
+		case 'v': event_file = optarg; break;
+		case 'J': event_json = optarg; break;
+		case 'p': cfg.policy_path = optarg; break;
+		case 'T': cfg.tmp_base = optarg; break;
+		case 't': cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'M': cfg.memory_mb = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'h': run_help(); return 0;
+		default: fprintf(stderr, "Try 'forkbox run --help'.\n"); return 2;
+		}
+	}
+	if (!cfg.module_path || optind < argc || cfg.timeout_ms == 0) {
+		fprintf(stderr, "forkbox run: --module is required (and a positive --timeout-ms)\n");
+		return 2;
+	}
+	char *event = NULL;
+	size_t event_len = 0;
+	if (event_file) {
+		event = read_file(event_file, &event_len);
+		if (!event) {
+			fprintf(stderr, "forkbox run: cannot read %s: %s\n", event_file, strerror(errno));
+			return 2;
+		}
+	} else {
+		event = strdup(event_json ? event_json : "{}");
+		event_len = event ? strlen(event) : 0;
+	}
+	/* The request envelope; the library validates the event's JSON. */
+	char *request = NULL;
+	if (!event || asprintf(&request, "{\"event\": %.*s}", (int)event_len, event) < 0) {
+		free(event);
+		return 3;
+	}
+	free(event);
+
+	fbx_sandbox *sb = NULL;
+	struct fbx_error err = {0};
+	if (fbx_open(&cfg, &sb, &err) < 0) {
+		fprintf(stderr, "forkbox run: %s\n", err.msg);
+		free(request);
+		return 3;
+	}
+	char *response = NULL;
+	int rc = fbx_invoke(sb, request, strlen(request), &response, &err);
+	free(request);
+	if (response)
+		printf("%s\n", response);
+	int code = rc < 0 ? 3 : (response && strstr(response, "\"status\":\"ok\"")) ? 0 : 1;
+	if (rc < 0)
+		fprintf(stderr, "forkbox run: %s\n", err.msg);
+	free(response);
+	fbx_close(sb);
+	return code;
+}

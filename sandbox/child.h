@@ -1,0 +1,52 @@
+/* The child: everything between fork() and the module's entry. */
+#ifndef FORKBOX_CHILD_H
+#define FORKBOX_CHILD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "job.h"
+#include "policy.h"
+#include "tmpdir.h"
+#include "wire.h"
+
+/* Fixed descriptor numbers inside the child. The module sees 0-3; 4 only
+ * lives until the seccomp listener has been handed over. */
+enum {
+	FBX_CHILD_FD_STDIN = 0,
+	FBX_CHILD_FD_RESULT = 3,
+	FBX_CHILD_FD_SETUP = 4,
+	FBX_CHILD_FD_JOB = 5,
+	FBX_CHILD_FD_BASE = 6,
+	FBX_CHILD_FD_FIRST_FREE = 7,
+};
+
+/* What the zygote hands to a freshly forked child. */
+struct fbx_child_args {
+	const struct fbx_msg_init *cfg;
+	const struct fbx_bpf *bpf;
+	bool seccomp_notify;
+	const struct fbx_runtime_ops *runtime;
+	uint32_t timeout_ms;
+	pid_t zygote_pid;
+	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */
+	int job_fd, result_fd, log_fd, setup_fd, base_fd;
+	char tmp_name[FBX_TMPDIR_NAME_LEN + 1];
+	const sigset_t *signals_changed; /* dispositions to reset */
+	uid_t uid; /* (uid_t)-1: keep the zygote's */
+	gid_t gid;
+};
+
+/* State of a child once set up, passed to the runtime. */
+struct fbx_child {
+	struct fbx_job job;
+	char tmp_dir[PATH_MAX + 64];
+	int result_fd;
+	uint32_t timeout_ms;
+};
+
+/* Never returns: sets the child up, runs the module, _exit()s. */
+__attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *args);
+
+#endif

@@ -1,0 +1,15 @@
+#include "runtime.h"
+
+#include <string.h>
+
+static const struct fbx_runtime_ops *const runtimes[] = {
+	&fbx_runtime_native,
+};
+
+const struct fbx_runtime_ops *fbx_runtime_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (name && strcmp(runtimes[i]->name, name) == 0)
+			return runtimes[i];
+	return NULL;
+}

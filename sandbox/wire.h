@@ -1,0 +1,118 @@
+/* Messages between the host (libforkbox in the front end), the zygote and
+ * the child. All travel over SOCK_SEQPACKET unix sockets as fixed-size
+ * structs, with file descriptors attached via SCM_RIGHTS. Host and zygote
+ * come from one build, so the structs are not a stable ABI; INIT carries a
+ * version anyway so a stale helper binary is refused, not misread.
+ *
+ *   host -> zygote (control socket)  INIT, then SPAWN per invocation with
+ *                                    fds [status, job, result_w, log_w]
+ *   zygote -> host (control socket)  READY once (or INIT_FAILED)
+ *   zygote -> host (status socket)   DONE, once per invocation
+ *   host -> zygote (status socket)   KILL (or closing the socket)
+ *   child -> zygote (setup socket)   CHILD_READY [+ seccomp listener fd]
+ *                                    or CHILD_FAILED, before module load
+ */
+#ifndef FORKBOX_WIRE_H
+#define FORKBOX_WIRE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "forkbox.h"
+
+#define FBX_WIRE_VERSION 1u
+#define FBX_WIRE_MAX_FDS 4
+
+/* First uid/gid of the children when the zygote runs as root; invocation
+ * slot N runs as FBX_RUN_UID_BASE + N. Far above any real account and any
+ * usual subuid range. */
+#define FBX_RUN_UID_BASE 1900000000
+
+enum fbx_msg_type {
+	FBX_MSG_INIT = 1,
+	FBX_MSG_READY,
+	FBX_MSG_INIT_FAILED,
+	FBX_MSG_SPAWN,
+	FBX_MSG_DONE,
+	FBX_MSG_KILL,
+	FBX_MSG_CHILD_READY,
+	FBX_MSG_CHILD_FAILED,
+};
+
+
+struct fbx_msg_init {
+	uint32_t type;
+	uint32_t version;
+	char runtime[32];
+	char policy_path[PATH_MAX];
+	char tmp_base[PATH_MAX];
+	uint32_t memory_mb;
+	uint32_t file_size_mb;
+	uint32_t max_open_files;
+	uint32_t max_processes;
+	int32_t run_uid; /* -1: keep the zygote's */
+	int32_t run_gid;
+	uint32_t disable_layers; /* FBX_LAYER_* bits not to use */
+};
+
+struct fbx_msg_ready {
+	uint32_t type; /* READY or INIT_FAILED */
+	int32_t code;  /* positive errno for INIT_FAILED */
+	uint32_t layers;
+	uint32_t swept; /* stale private dirs removed at start */
+	char msg[1024]; /* error, or notices (e.g. layers missing) */
+};
+
+struct fbx_msg_spawn {
+	uint32_t type;
+	uint32_t timeout_ms;
+};
+
+enum {
+	FBX_DONE_TIMED_OUT = 1u << 0,
+	FBX_DONE_SYSCALL_DENIED = 1u << 1,
+	FBX_DONE_SETUP_FAILED = 1u << 2, /* the sandbox failed, not the module */
+	FBX_DONE_KILLED = 1u << 3,	 /* on the host's request */
+	FBX_DONE_CLEANUP_FAILED = 1u << 4,
+};
+
+struct fbx_msg_done {
+	uint32_t type;
+	uint32_t flags;
+	int32_t wait_status;
+	int32_t syscall_nr;
+	int64_t duration_ns;
+	int64_t max_rss_kb;
+	int64_t cpu_us;
+	int32_t setup_errno;
+	uint32_t orphans_killed;
+	char tmp_dir[PATH_MAX + 64];
+	char syscall_name[64];
+	char msg[512]; /* setup or cleanup failure */
+};
+
+struct fbx_msg_kill {
+	uint32_t type;
+};
+
+struct fbx_msg_child {
+	uint32_t type; /* CHILD_READY or CHILD_FAILED */
+	int32_t code;
+	char msg[256];
+};
+
+/* Sends len bytes as one message with n_fds descriptors attached.
+ * Returns 0 or -errno; retries on EINTR; never raises SIGPIPE. */
+int fbx_wire_send(int sock, const void *msg, size_t len, const int *fds,
+		  size_t n_fds);
+
+/* Receives one message into buf (at most size bytes). Attached fds (at most
+ * max_fds, others closed) are returned with O_CLOEXEC in fds, their count
+ * in *n_fds. Returns the message length, 0 on end of file, or -errno
+ * (-EMSGSIZE when truncated). */
+ssize_t fbx_wire_recv(int sock, void *buf, size_t size, int *fds,
+		      size_t max_fds, size_t *n_fds);
+
+#endif

@@ -1,0 +1,384 @@
+/* The zygote's event loop: spawn, supervise, reap, report.
+ *
+ * Single-threaded on purpose: fork() from here is well defined, and a child
+ * can run dlopen/malloc/Python right away. Everything it waits on is in one
+ * epoll set; deadlines are the epoll timeout. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "zygote.h"
+
+enum ev_kind { EV_CTRL = 1, EV_SIGCHLD, EV_STATUS, EV_SETUP, EV_LISTENER };
+
+static uint64_t ev_data(enum ev_kind kind, size_t slot, uint32_t gen)
+{
+	return (uint64_t)kind | ((uint64_t)slot << 8) | ((uint64_t)gen << 32);
+}
+
+static int ep_add(struct fbx_zygote *z, int fd, uint64_t data)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
+	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static struct fbx_invocation *inv_alloc(struct fbx_zygote *z, size_t *slot)
+{
+	for (size_t i = 0; i < z->n_invs; i++) {
+		if (!z->invs[i].used) {
+			*slot = i;
+			return &z->invs[i];
+		}
+	}
+	size_t n = z->n_invs ? z->n_invs * 2 : 16;
+	struct fbx_invocation *grown = realloc(z->invs, n * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	memset(grown + z->n_invs, 0, (n - z->n_invs) * sizeof(*grown));
+	z->invs = grown;
+	*slot = z->n_invs;
+	z->n_invs = n;
+	return &z->invs[*slot];
+}
+
+static void send_done(struct fbx_invocation *inv)
+{
+	if (inv->status_sock < 0)
+		return;
+	inv->done.type = FBX_MSG_DONE;
+	/* The host may have gone; nothing to do about it then. */
+	(void)fbx_wire_send(inv->status_sock, &inv->done, sizeof(inv->done),
+			    NULL, 0);
+}
+
+/* clone() straight into a new PID namespace: a fork whose child is the
+ * namespace's init, so its death takes every descendant with it. */
+static pid_t fork_child(bool pidns)
+{
+	if (!pidns)
+		return fork();
+	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
+			      NULL, NULL);
+}
+
+static void spawn(struct fbx_zygote *z)
+{
+	struct fbx_msg_spawn msg;
+	int fds[FBX_WIRE_MAX_FDS];
+	size_t n_fds = 0;
+	ssize_t n = fbx_wire_recv(z->ctrl, &msg, sizeof(msg), fds,
+				  FBX_WIRE_MAX_FDS, &n_fds);
+	if (n == 0 || n == -ECONNRESET) {
+		z->host_gone = true;
+		return;
+	}
+	if (n < 0 || (size_t)n != sizeof(msg) || msg.type != FBX_MSG_SPAWN ||
+	    n_fds != 4) {
+		fbx_log(z->log_fd, "error", "malformed spawn message (%zd bytes, %zu fds)", n, n_fds);
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return;
+	}
+	int status_sock = fds[0], job_fd = fds[1], result_fd = fds[2], log_fd = fds[3];
+
+	size_t slot;
+	struct fbx_invocation *inv = inv_alloc(z, &slot);
+	int sp[2] = {-1, -1};
+	struct fbx_msg_done fail = {.flags = FBX_DONE_SETUP_FAILED};
+	if (!inv) {
+		fail.setup_errno = ENOMEM;
+		snprintf(fail.msg, sizeof(fail.msg), "zygote out of memory");
+		goto refuse;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		fail.setup_errno = errno;
+		snprintf(fail.msg, sizeof(fail.msg), "socketpair: %s", strerror(errno));
+		goto refuse;
+	}
+
+	struct fbx_child_args args = {
+		.cfg = &z->cfg,
+		.bpf = &z->bpf,
+		.seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
+		.runtime = z->runtime,
+		.timeout_ms = msg.timeout_ms,
+		.zygote_pid = z->pid,
+		.zygote_pidfd = z->self_pidfd,
+		.job_fd = job_fd,
+		.result_fd = result_fd,
+		.log_fd = log_fd,
+		.setup_fd = sp[1],
+		.base_fd = z->base_fd,
+		.signals_changed = &z->signals_changed,
+	};
+	/* One uid per concurrent slot: two invocations running at once can
+	 * neither signal each other nor enter each other's private dir. A
+	 * slot is reused only after its last process is dead. */
+	if (z->cfg.run_uid >= 0) {
+		args.uid = (uid_t)z->cfg.run_uid + (uid_t)slot;
+		args.gid = (gid_t)z->cfg.run_gid + (gid_t)slot;
+	} else {
+		args.uid = (uid_t)-1;
+		args.gid = (gid_t)-1;
+	}
+	fbx_tmpdir_new_name(args.tmp_name);
+
+	int64_t start = fbx_now_ns();
+	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
+	if (pid == 0)
+		fbx_child_main(&args);
+	if (pid < 0) {
+		fail.setup_errno = errno;
+		snprintf(fail.msg, sizeof(fail.msg), "fork: %s", strerror(errno));
+		goto refuse;
+	}
+	close(sp[1]);
+	close(job_fd);
+	close(result_fd);
+	close(log_fd);
+
+	uint32_t gen = inv->gen + 1;
+	memset(inv, 0, sizeof(*inv));
+	inv->used = true;
+	inv->gen = gen;
+	inv->pid = pid;
+	inv->uid = args.uid;
+	inv->status_sock = status_sock;
+	inv->setup_sock = sp[0];
+	inv->listener = -1;
+	inv->start_ns = start;
+	inv->deadline_ns = start + (int64_t)msg.timeout_ms * 1000000;
+	snprintf(inv->done.tmp_dir, sizeof(inv->done.tmp_dir), "%s/%s",
+		 z->cfg.tmp_base, args.tmp_name);
+	z->n_active++;
+	int rc = ep_add(z, status_sock, ev_data(EV_STATUS, slot, gen));
+	if (!rc)
+		rc = ep_add(z, inv->setup_sock, ev_data(EV_SETUP, slot, gen));
+	if (rc) {
+		fbx_log_errno(z->log_fd, "error", -rc, "epoll_ctl for invocation");
+		inv->done.flags |= FBX_DONE_SETUP_FAILED;
+		inv->done.setup_errno = -rc;
+		fbx_zygote_kill_tree(z, inv);
+	}
+	return;
+
+refuse:
+	fbx_log(z->log_fd, "error", "cannot start an invocation: %s", fail.msg);
+	fail.type = FBX_MSG_DONE;
+	(void)fbx_wire_send(status_sock, &fail, sizeof(fail), NULL, 0);
+	close(status_sock);
+	close(job_fd);
+	close(result_fd);
+	close(log_fd);
+	if (sp[0] >= 0) {
+		close(sp[0]);
+		close(sp[1]);
+	}
+}
+
+static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
+		   int status, const struct rusage *ru)
+{
+	struct fbx_msg_done *d = &inv->done;
+	d->wait_status = status;
+	d->duration_ns = fbx_now_ns() - inv->start_ns;
+	d->max_rss_kb = ru->ru_maxrss;
+	d->cpu_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +
+		    (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+	/* The group first (its members may still run), then the strays. */
+	if (kill(-inv->pid, SIGKILL) < 0 && errno != ESRCH && errno != EPERM)
+		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d", inv->pid);
+	pid_t pid = inv->pid;
+	inv->pid = 0; /* no longer an active child: the sweep may take strays */
+	d->orphans_killed = fbx_zygote_sweep_orphans(z, inv->uid);
+
+	const char *name = strrchr(d->tmp_dir, '/');
+	struct fbx_error err = {0};
+	if (name && fbx_tmpdir_remove(z->base_fd, name + 1, &err) < 0) {
+		d->flags |= FBX_DONE_CLEANUP_FAILED;
+		snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
+		fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
+	}
+	(void)pid;
+	close_fd(&inv->setup_sock);
+	close_fd(&inv->listener);
+	send_done(inv);
+	close_fd(&inv->status_sock);
+	inv->used = false;
+	z->n_active--;
+}
+
+static void reap(struct fbx_zygote *z)
+{
+	struct signalfd_siginfo si;
+	while (read(z->sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	for (;;) {
+		int status;
+		struct rusage ru;
+		pid_t pid = wait4(-1, &status, WNOHANG | __WALL, &ru);
+		if (pid <= 0)
+			return;
+		for (size_t i = 0; i < z->n_invs; i++) {
+			if (z->invs[i].used && z->invs[i].pid == pid) {
+				finish(z, &z->invs[i], status, &ru);
+				break;
+			}
+		}
+		/* Anything else was an orphan left by some module. */
+	}
+}
+
+static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
+{
+	struct fbx_msg_child m;
+	int fd = -1;
+	size_t n_fds = 0;
+	ssize_t n = fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1, &n_fds);
+	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_READY) {
+		if (n_fds == 1) {
+			inv->listener = fd;
+			size_t slot = (size_t)(inv - z->invs);
+			if (ep_add(z, fd, ev_data(EV_LISTENER, slot, inv->gen)) < 0)
+				close_fd(&inv->listener);
+		}
+	} else if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_FAILED) {
+		if (n_fds == 1)
+			close(fd);
+		inv->done.flags |= FBX_DONE_SETUP_FAILED;
+		inv->done.setup_errno = m.code;
+		m.msg[sizeof(m.msg) - 1] = '\0';
+		snprintf(inv->done.msg, sizeof(inv->done.msg), "%s", m.msg);
+		fbx_log(z->log_fd, "error", "child set-up failed: %s", m.msg);
+	} else if (n_fds == 1) {
+		close(fd);
+	}
+	/* One message per child; after it (or end of file) the socket is done. */
+	close_fd(&inv->setup_sock);
+}
+
+static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
+			uint32_t events)
+{
+	if (events & EPOLLIN) {
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof(req));
+		if (ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+			if (!(inv->done.flags & FBX_DONE_SYSCALL_DENIED)) {
+				inv->done.flags |= FBX_DONE_SYSCALL_DENIED;
+				inv->done.syscall_nr = req.data.nr;
+				fbx_syscall_name(req.data.nr, inv->done.syscall_name,
+						 sizeof(inv->done.syscall_name));
+			}
+			/* The denied call never completes: the tree dies first. */
+			fbx_zygote_kill_tree(z, inv);
+			return;
+		}
+	}
+	if (events & (EPOLLHUP | EPOLLERR))
+		close_fd(&inv->listener);
+}
+
+static void on_status(struct fbx_zygote *z, struct fbx_invocation *inv)
+{
+	struct fbx_msg_kill m;
+	ssize_t n = fbx_wire_recv(inv->status_sock, &m, sizeof(m), NULL, 0, NULL);
+	if (n > 0 && m.type != FBX_MSG_KILL)
+		return;
+	inv->done.flags |= FBX_DONE_KILLED;
+	if (n <= 0)
+		close_fd(&inv->status_sock); /* host gave up on it */
+	fbx_zygote_kill_tree(z, inv);
+}
+
+static int next_timeout_ms(struct fbx_zygote *z)
+{
+	int64_t now = fbx_now_ns(), best = -1;
+	for (size_t i = 0; i < z->n_invs; i++) {
+		struct fbx_invocation *inv = &z->invs[i];
+		if (!inv->used || inv->kill_sent)
+			continue;
+		if (inv->deadline_ns <= now) {
+			inv->done.flags |= FBX_DONE_TIMED_OUT;
+			fbx_zygote_kill_tree(z, inv);
+			continue;
+		}
+		int64_t left = (inv->deadline_ns - now + 999999) / 1000000;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best > 1000000 ? 1000000 : (int)best;
+}
+
+int fbx_zygote_serve(struct fbx_zygote *z)
+{
+	struct epoll_event evs[32];
+	if (ep_add(z, z->ctrl, ev_data(EV_CTRL, 0, 0)) < 0 ||
+	    ep_add(z, z->sigfd, ev_data(EV_SIGCHLD, 0, 0)) < 0) {
+		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl");
+		return 1;
+	}
+	while (!z->host_gone || z->n_active > 0) {
+		int n = epoll_wait(z->epfd, evs, 32, next_timeout_ms(z));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fbx_log_errno(z->log_fd, "error", errno, "epoll_wait");
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+			enum ev_kind kind = (enum ev_kind)(d & 0xff);
+			size_t slot = (size_t)((d >> 8) & 0xffffff);
+			uint32_t gen = (uint32_t)(d >> 32);
+			if (kind == EV_CTRL) {
+				if (!z->host_gone)
+					spawn(z);
+				if (z->host_gone) {
+					epoll_ctl(z->epfd, EPOLL_CTL_DEL, z->ctrl, NULL);
+					for (size_t k = 0; k < z->n_invs; k++)
+						if (z->invs[k].used)
+							fbx_zygote_kill_tree(z, &z->invs[k]);
+				}
+				continue;
+			}
+			if (kind == EV_SIGCHLD) {
+				reap(z);
+				continue;
+			}
+			if (slot >= z->n_invs || !z->invs[slot].used ||
+			    z->invs[slot].gen != gen)
+				continue; /* the invocation already finished */
+			struct fbx_invocation *inv = &z->invs[slot];
+			if (kind == EV_STATUS && inv->status_sock >= 0)
+				on_status(z, inv);
+			else if (kind == EV_SETUP && inv->setup_sock >= 0)
+				on_setup(z, inv);
+			else if (kind == EV_LISTENER && inv->listener >= 0)
+				on_listener(z, inv, evs[i].events);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* The zygote: a single-threaded exec'd helper that forks one child per
+ * invocation and supervises it (deadline, seccomp notifications, reaping,
+ * killing the whole tree, removing the private dir). */
+#ifndef FORKBOX_ZYGOTE_H
+#define FORKBOX_ZYGOTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "child.h"
+#include "policy.h"
+#include "wire.h"
+
+struct fbx_invocation {
+	bool used;
+	uint32_t gen; /* tells stale epoll events from a reused slot */
+	pid_t pid;
+	uid_t uid; /* (uid_t)-1 when children keep the zygote's uid */
+	int status_sock; /* to the host; -1 once the host hung up */
+	int setup_sock;	 /* from the child until it is ready */
+	int listener;	 /* seccomp user-notification fd, or -1 */
+	int64_t start_ns;
+	int64_t deadline_ns;
+	bool kill_sent;
+	struct fbx_msg_done done;
+};
+
+struct fbx_zygote {
+	int ctrl;
+	int epfd;
+	int sigfd;
+	int base_fd;
+	int lock_fd;
+	int self_pidfd;
+	int log_fd;
+	pid_t pid;
+	uint32_t layers;
+	sigset_t signals_changed; /* dispositions changed since exec */
+	struct fbx_msg_init cfg;
+	struct fbx_bpf bpf;
+	const struct fbx_runtime_ops *runtime;
+	struct fbx_invocation *invs;
+	size_t n_invs;
+	size_t n_active;
+	bool host_gone;
+};
+
+/* Reads INIT from the control socket, prepares everything, answers READY
+ * (or INIT_FAILED, then returns -errno). */
+int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd);
+
+/* Serves until the host closes the control socket. Returns the exit code. */
+int fbx_zygote_serve(struct fbx_zygote *z);
+
+/* Kills what is left of an invocation's process tree and reaps the
+ * orphans it left (zygote_reap.c). */
+void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv);
+/* owner: only leftovers of that uid, or (uid_t)-1 for all. */
+uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner);
+
+int64_t fbx_now_ns(void);
+
+#endif

@@ -1,0 +1,174 @@
+/* Zygote start-up: read the configuration, probe which layers this kernel
+ * gives, compile the policy once, sweep stale private dirs, say READY. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "runtime.h"
+#include "zygote.h"
+
+#ifndef SECCOMP_GET_ACTION_AVAIL
+#define SECCOMP_GET_ACTION_AVAIL 2
+#endif
+
+static bool seccomp_notify_available(void)
+{
+	uint32_t action = SECCOMP_RET_USER_NOTIF;
+	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
+}
+
+/* A PID namespace needs CAP_SYS_ADMIN (root, or inside a user namespace
+ * we own). Try it once rather than guess from uid or kernel version. */
+static bool pidns_available(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL,
+				   NULL, NULL, NULL);
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return false;
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return true;
+}
+
+/* The child hands its seccomp listener over with one sendmsg on the setup
+ * socket after the filter is loaded; a policy need not know that. Added
+ * only for that fd, and only when the policy says nothing of sendmsg. */
+static int allow_listener_handover(struct fbx_policy *p, struct fbx_error *err)
+{
+	int nr;
+	if (fbx_policy_resolve_name("sendmsg", &nr) != 0)
+		return 0;
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].nr == nr)
+			return 0;
+	struct fbx_policy_rule *rules = realloc(p->rules, (p->n_rules + 1) * sizeof(*rules));
+	struct fbx_policy_clause *clause = calloc(1, sizeof(*clause));
+	struct fbx_policy_cmp *cmp = calloc(1, sizeof(*cmp));
+	if (rules)
+		p->rules = rules;
+	if (!rules || !clause || !cmp) {
+		free(clause);
+		free(cmp);
+		return fbx_error_set(err, ENOMEM, "out of memory");
+	}
+	*cmp = (struct fbx_policy_cmp){.arg = 0, .op = FBX_CMP_EQ, .value = FBX_CHILD_FD_SETUP};
+	clause->cmps = cmp;
+	clause->n_cmps = 1;
+	struct fbx_policy_rule *r = &p->rules[p->n_rules++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "sendmsg");
+	snprintf(r->file, sizeof(r->file), "(forkbox: seccomp listener hand-over)");
+	r->nr = nr;
+	r->action = FBX_ACTION_ALLOW;
+	r->clauses = clause;
+	r->n_clauses = 1;
+	r->else_errno = -1;
+	return 0;
+}
+
+static int ready_failed(struct fbx_zygote *z, int code, const char *msg)
+{
+	struct fbx_msg_ready r = {.type = FBX_MSG_INIT_FAILED, .code = code};
+	snprintf(r.msg, sizeof(r.msg), "%s", msg);
+	(void)fbx_wire_send(z->ctrl, &r, sizeof(r), NULL, 0);
+	return -code;
+}
+
+int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
+{
+	struct fbx_error err = {0};
+	memset(z, 0, sizeof(*z));
+	z->ctrl = ctrl_fd;
+	z->log_fd = log_fd;
+	z->epfd = z->sigfd = z->base_fd = z->lock_fd = z->self_pidfd = -1;
+	z->pid = getpid();
+
+	ssize_t n = fbx_wire_recv(ctrl_fd, &z->cfg, sizeof(z->cfg), NULL, 0, NULL);
+	if (n != (ssize_t)sizeof(z->cfg) || z->cfg.type != FBX_MSG_INIT ||
+	    z->cfg.version != FBX_WIRE_VERSION)
+		return ready_failed(z, EPROTO, "zygote helper does not match this libforkbox (reinstall forkbox)");
+	z->cfg.runtime[sizeof(z->cfg.runtime) - 1] = '\0';
+	z->cfg.policy_path[sizeof(z->cfg.policy_path) - 1] = '\0';
+	z->cfg.tmp_base[sizeof(z->cfg.tmp_base) - 1] = '\0';
+
+	/* Orphans of every invocation come back to us, to be killed. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
+		z->layers |= FBX_LAYER_SUBREAPER;
+	/* Modules run as our uid when we are not root: keep them from
+	 * ptrace-attaching to us or reading our memory through /proc. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return ready_failed(z, errno, "prctl(PR_SET_DUMPABLE)");
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ||
+	    (z->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		return ready_failed(z, errno, "signalfd(SIGCHLD)");
+	/* A host that went away must not kill us mid-cleanup. Every
+	 * disposition changed here is recorded for the child to reset. */
+	sigemptyset(&z->signals_changed);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return ready_failed(z, errno, "ignoring SIGPIPE");
+	sigaddset(&z->signals_changed, SIGPIPE);
+	z->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (z->epfd < 0)
+		return ready_failed(z, errno, "epoll_create1");
+	z->self_pidfd = (int)syscall(SYS_pidfd_open, z->pid, 0);
+
+	z->runtime = fbx_runtime_find(z->cfg.runtime);
+	if (!z->runtime) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "unknown runtime '%s'", z->cfg.runtime);
+		return ready_failed(z, EINVAL, msg);
+	}
+
+	if (fbx_tmpdir_base_open(z->cfg.tmp_base, &z->base_fd, &err) < 0)
+		return ready_failed(z, err.code, err.msg);
+	size_t swept = 0;
+	if (fbx_tmpdir_base_lock_and_sweep(z->base_fd, &z->lock_fd, &swept, &err) < 0)
+		return ready_failed(z, err.code, err.msg);
+
+	uint32_t off = z->cfg.disable_layers;
+	bool notify = !(off & FBX_LAYER_SECCOMP_NOTIFY) && seccomp_notify_available();
+	struct fbx_policy *policy = NULL;
+	if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0)
+		return ready_failed(z, err.code, err.msg);
+	int rc = notify ? allow_listener_handover(policy, &err) : 0;
+	if (rc == 0)
+		rc = fbx_policy_compile(policy, notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
+					&z->bpf, &err);
+	fbx_policy_free(policy);
+	if (rc < 0)
+		return ready_failed(z, err.code, err.msg);
+	z->layers |= FBX_LAYER_SECCOMP;
+	if (notify)
+		z->layers |= FBX_LAYER_SECCOMP_NOTIFY;
+	if (!(off & FBX_LAYER_PIDNS) && pidns_available())
+		z->layers |= FBX_LAYER_PIDNS;
+	if (z->cfg.run_uid >= 0)
+		z->layers |= FBX_LAYER_UID_DROP;
+
+	if (z->runtime->zygote_init && z->runtime->zygote_init(&err) < 0)
+		return ready_failed(z, err.code, err.msg);
+
+	struct fbx_msg_ready r = {.type = FBX_MSG_READY,
+				  .layers = z->layers,
+				  .swept = (uint32_t)swept};
+	rc = fbx_wire_send(ctrl_fd, &r, sizeof(r), NULL, 0);
+	return rc;
+}

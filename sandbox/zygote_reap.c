@@ -1,0 +1,156 @@
+/* Killing an invocation's whole process tree.
+ *
+ * With a PID namespace per invocation the kernel does it: the child is the
+ * namespace's init, and its death kills everything inside. Without one the
+ * zygote is a child subreaper (PR_SET_CHILD_SUBREAPER): whatever the module
+ * forked, double-forked or setsid()'d is re-parented to the zygote when its
+ * parent dies. Every direct child of the zygote that is not a running
+ * invocation is therefore a leftover, and is killed and reaped until none
+ * is left. When every slot runs under a uid of its own (root), a leftover
+ * belongs to the invocation whose uid it has, and only those are taken;
+ * with one shared uid, a leftover of a still-running invocation that has
+ * already lost its parent is killed early too: fail closed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "zygote.h"
+
+int64_t fbx_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv)
+{
+	if (inv->kill_sent || inv->pid <= 0)
+		return;
+	inv->kill_sent = true;
+	/* The child leads its own process group (setsid). ESRCH is normal
+	 * when the group is already gone. */
+	if (kill(-inv->pid, SIGKILL) < 0 && errno != ESRCH && errno != EPERM)
+		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d", inv->pid);
+	if (kill(inv->pid, SIGKILL) < 0 && errno != ESRCH)
+		fbx_log_errno(z->log_fd, "warn", errno, "kill %d", inv->pid);
+}
+
+static bool is_active_child(const struct fbx_zygote *z, pid_t pid)
+{
+	for (size_t i = 0; i < z->n_invs; i++)
+		if (z->invs[i].used && z->invs[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* Lists the zygote's direct children. /proc/<pid>/task/<pid>/children is
+ * exact for a single-threaded process; without it (CONFIG_PROC_CHILDREN
+ * off), /proc/<n>/stat is scanned for our pid as parent. */
+static size_t list_children(pid_t self, pid_t *out, size_t max)
+{
+	char path[64];
+	size_t n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", self, self);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		long pid;
+		while (n < max && fscanf(f, "%ld", &pid) == 1)
+			out[n++] = (pid_t)pid;
+		fclose(f);
+		return n;
+	}
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while (n < max && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char stat_path[64], buf[512];
+		snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", pid);
+		int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* "pid (comm) state ppid": comm may hold spaces and ')'. */
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		char state;
+		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
+		    ppid == self)
+			out[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static uid_t uid_of(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	uid_t uid = (uid_t)-1;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long real;
+		if (sscanf(line, "Uid: %lu", &real) == 1) {
+			uid = (uid_t)real;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return uid;
+}
+
+uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner)
+{
+	uint32_t killed = 0;
+	/* Each round kills what is visible; their children re-parent to us
+	 * and show up in the next round. RLIMIT_NPROC bounds a fork bomb,
+	 * the round limit bounds this loop. */
+	for (int round = 0; round < 10000; round++) {
+		pid_t kids[256];
+		size_t n = list_children(z->pid, kids, 256);
+		size_t strays = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* A process that vanished reads as uid -1: a zombie
+			 * of ours, reaped below whoever it was. */
+			if (is_active_child(z, kids[i]) ||
+			    (owner != (uid_t)-1 && uid_of(kids[i]) != owner &&
+			     uid_of(kids[i]) != (uid_t)-1)) {
+				kids[i] = 0;
+				continue;
+			}
+			strays++;
+			if (kill(kids[i], SIGKILL) < 0 && errno != ESRCH)
+				fbx_log_errno(z->log_fd, "warn", errno,
+					      "kill orphan %d", kids[i]);
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (kids[i] == 0)
+				continue;
+			/* Blocking on a pid we just SIGKILLed: it is dying. */
+			if (waitpid(kids[i], NULL, __WALL) > 0)
+				killed++;
+		}
+		if (strays == 0)
+			return killed;
+	}
+	fbx_log(z->log_fd, "error", "orphans keep appearing; gave up sweeping");
+	return killed;
+}

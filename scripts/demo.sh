@@ -1,0 +1,42 @@
+#!/bin/bash
+# make demo: the seed scenario, live. A warm process is asked nine times to
+# load a module from the same path, rewritten before each request to return
+# 1..9. First a plain warm process (dlopen caches the first version), then
+# one long-lived forkboxd (a fresh sandboxed child per request).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+work=$(mktemp -d /tmp/forkbox-demo.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+func="$work/func.so"
+
+echo "== a warm process that dlopen()s $func for every request =="
+coproc TRAP { "$BUILD/tests/dlopen_trap"; }
+answers=()
+for i in 1 2 3 4 5 6 7 8 9; do
+	cp "$BUILD/tests/modules/value_$i.so" "$func.new" && mv "$func.new" "$func"
+	echo "$func" >&"${TRAP[1]}"
+	read -r answer <&"${TRAP[0]}"
+	answers+=("$answer")
+done
+exec {TRAP[1]}>&-
+wait "$TRAP_PID" || true
+echo "   answers: ${answers[*]}   <- the first module, every time"
+echo
+
+echo "== one long-lived forkboxd stdio --module $func =="
+coproc FBX { "$BUILD/forkboxd" stdio --module "$func" 2>"$work/forkboxd.log"; }
+answers=()
+for i in 1 2 3 4 5 6 7 8 9; do
+	cp "$BUILD/tests/modules/value_$i.so" "$func"   # rewritten in place
+	echo "{\"id\": $i, \"event\": {}}" >&"${FBX[1]}"
+	read -r response <&"${FBX[0]}"
+	echo "   request $i -> $response" | cut -c1-150
+	answers+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"])' "$response")")
+done
+exec {FBX[1]}>&-
+wait "$FBX_PID" || true
+echo "   answers: ${answers[*]}"
+grep '"level"' "$work/forkboxd.log" | head -5 | sed 's/^/   stderr: /'
+[ "${answers[*]}" = "1 2 3 4 5 6 7 8 9" ] && echo "OK: every request got the module it shipped."

@@ -1,0 +1,238 @@
+"""Hostile modules. Each is followed by a normal request that must succeed,
+and leaves no process, private dir or daemon fd behind."""
+
+import os
+import socket
+import time
+
+from harness import (Daemon, Scratch, error_type, module, ok, open_fd_count,
+                     private_dirs, process_names, child_pids, wait_until)
+
+
+class Hostile(Daemon):
+    """A daemon serving the hostile module, checking after every act that
+    the next request works and nothing leaked."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, module_path=module("hostile"), **kw)
+        self.call({"event": {"do": "fail", "arg": "warm-up"}})
+        time.sleep(0.2)  # the zygote closes its end just after reporting
+        self.baseline = self.fd_counts()
+
+    def fd_counts(self):
+        return (open_fd_count(self.proc.pid),
+                [open_fd_count(z) for z in child_pids(self.proc.pid)])
+
+    def act(self, event, **extra):
+        before = self.baseline
+        r = self.event(event, **extra)
+        # The next request is served normally.
+        after_ok = self.event({"do": "fail", "arg": "after"})
+        assert error_type(after_ok) == "MyError", after_ok
+        assert private_dirs(self.scratch.tmp_base) == [], "private dir left behind"
+        wait_until(lambda: self.fd_counts() == before, timeout=2)
+        assert self.fd_counts() == before, "fd counts changed: %s -> %s" % (before, self.fd_counts())
+        return r
+
+
+def test_segfault_is_runtime_exit_error_naming_the_signal():
+    with Hostile() as d:
+        r = d.act({"do": "segv"})
+        assert error_type(r) == "Runtime.ExitError"
+        assert "SIGSEGV" in r["error"]["errorMessage"]
+        assert r["report"]["exit"] == {"signal": "SIGSEGV"}
+
+
+def test_infinite_loop_ignoring_sigterm_times_out_within_2s():
+    with Hostile("--timeout-ms", "500") as d:
+        start = time.monotonic()
+        r = d.act({"do": "spin"})
+        elapsed = time.monotonic() - start
+        assert error_type(r) == "Sandbox.Timedout", r
+        assert "0.50 seconds" in r["error"]["errorMessage"]
+        assert elapsed < 2.0, elapsed
+
+
+def test_request_cannot_raise_the_timeout():
+    with Hostile("--timeout-ms", "300") as d:
+        r = d.act({"do": "spin"}, timeout_ms=60000)
+        assert error_type(r) == "Sandbox.Timedout"
+        assert "0.30 seconds" in r["error"]["errorMessage"]
+
+
+def _daemonize_leaves_nothing(*args):
+    marker = "fbx-surv-%d" % (os.getpid() % 10000)
+    with Hostile(*args) as d:
+        r = d.act({"do": "daemonize", "arg": marker})
+        assert ok(r) == {"forked": 1}, r
+        survivors = [p for p, n in process_names().items() if n == marker]
+        assert survivors == [], "processes survived the invocation: %s" % survivors
+
+
+def test_fork_setsid_double_fork_nothing_survives():
+    _daemonize_leaves_nothing()
+
+
+def test_fork_setsid_double_fork_nothing_survives_with_pidns():
+    _daemonize_leaves_nothing("--enable-layer", "pidns")
+
+
+def test_fork_setsid_double_fork_nothing_survives_shared_uid():
+    _daemonize_leaves_nothing("--disable-layer", "uid-drop")
+
+
+def _kill_parent_and_all(*args):
+    with Hostile(*args) as d:
+        zygote = child_pids(d.proc.pid)
+        for act in ("kill_parent", "kill_all"):
+            r = d.act({"do": act})
+            assert d.proc.poll() is None, "daemon died"
+            assert child_pids(d.proc.pid) == zygote, "zygote died or was replaced"
+            # Either refused (policy/uid) or the module killed only itself.
+            assert r["status"] in ("ok", "error")
+            if r["status"] == "ok":
+                assert r["result"]["kill_rc"] == -1
+
+
+def test_kill_parent_and_kill_minus_one_leave_daemon_and_zygote():
+    if os.geteuid() != 0:
+        from harness import Skip
+        raise Skip("without root, only --enable-layer pidns (needs CAP_SYS_ADMIN) or the "
+                   "policy protects the zygote")
+    _kill_parent_and_all()
+
+
+def test_kill_parent_and_kill_minus_one_with_pidns():
+    _kill_parent_and_all("--enable-layer", "pidns")
+
+
+def test_socket_to_loopback_port_gets_no_connection():
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(0.3)
+    port = srv.getsockname()[1]
+    with Hostile() as d:
+        r = d.act({"do": "connect", "port": port})
+        assert r["status"] == "error" or "socket_errno" in r["result"], r
+        if r["status"] == "error":
+            assert error_type(r) == "Forkbox.SyscallDenied"
+            assert r["error"].get("syscall") == "socket", r
+    try:
+        conn, _ = srv.accept()
+        conn.close()
+        raise AssertionError("the module connected to the loopback port")
+    except socket.timeout:
+        pass
+    finally:
+        srv.close()
+
+
+def test_touching_4_gib_is_refused_by_the_default_limit():
+    with Hostile() as d:
+        r = d.act({"do": "memory", "mb": 4096})
+        assert r["status"] == "error"
+        assert error_type(r) in ("MemoryError", "Runtime.ExitError"), r
+
+
+def test_writing_4_gib_into_the_private_dir_is_stopped():
+    with Hostile("--file-size-mb", "64", "--timeout-ms", "20000") as d:
+        r = d.act({"do": "disk", "mb": 4096})
+        assert r["status"] == "error"
+        assert "SIGXFSZ" in r["error"]["errorMessage"] or error_type(r) == "DiskError", r
+    # act() already checked the private dir (and the file in it) is gone.
+
+
+def test_writing_past_the_default_512_mib_is_stopped():
+    with Hostile("--timeout-ms", "30000") as d:
+        r = d.act({"do": "disk", "mb": 4096})
+        assert "SIGXFSZ" in r["error"]["errorMessage"], r
+
+
+def test_returning_64_mib_is_output_too_large():
+    with Hostile() as d:
+        r = d.act({"do": "big_result", "mb": 64})
+        assert error_type(r) == "Forkbox.OutputTooLarge", r
+
+
+def test_result_just_under_the_limit_passes():
+    with Hostile("--max-result-bytes", str(2 << 20)) as d:
+        r = d.act({"do": "big_result", "mb": 1})
+        assert len(ok(r)) == 1 << 20
+        r = d.act({"do": "big_result", "mb": 2})
+        assert error_type(r) == "Forkbox.OutputTooLarge"
+
+
+def test_printing_megabytes_gives_bounded_logs():
+    with Hostile("--max-log-bytes", "4096") as d:
+        start = time.monotonic()
+        r = d.act({"do": "print", "mb": 50})
+        assert ok(r) == 1
+        assert len(r["logs"]) <= 4096 + 100
+        assert r["logs"].endswith("last line of print\n")
+        assert "bytes of output dropped" in r["logs"]
+        assert time.monotonic() - start < 20
+
+
+def test_symlinks_to_outside_are_not_followed_by_cleanup():
+    s = Scratch()
+    outside = s.file("outside")
+    os.makedirs(outside)
+    os.chmod(outside, 0o777)
+    canary = os.path.join(outside, "canary")
+    with open(canary, "w") as f:
+        f.write("alive")
+    with Hostile(scratch=s) as d:
+        r = d.act({"do": "symlinks", "arg": outside})
+        assert ok(r)["links"] == 4
+    assert open(canary).read() == "alive"
+    assert os.listdir(outside) == ["canary"]
+    s.cleanup()
+
+
+def test_environment_has_no_aws_secret():
+    env = {"AWS_ACCESS_KEY_ID": "AKIAFORKBOXTEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t",
+           "AWS_SESSION_TOKEN": "tok", "AWS_REGION": "eu-west-1", "LD_PRELOAD": ""}
+    s = Scratch()
+    with Daemon(module_path=module("inspect"), env=env, scratch=s) as d:
+        r = ok(d.event({}))
+        joined = "\n".join(r["env"])
+        for secret in ("AKIAFORKBOXTEST", "s3cr3t", "AWS_SESSION_TOKEN", "LD_PRELOAD"):
+            assert secret not in joined, joined
+        assert "AWS_REGION=eu-west-1" in r["env"]
+        assert "TMPDIR=" + r["cwd"] in r["env"]
+    with Daemon("--env-allow", "AWS_ACCESS_KEY_ID", module_path=module("inspect"), env=env,
+                scratch=s) as d:
+        r = ok(d.event({}))
+        assert "AWS_ACCESS_KEY_ID=AKIAFORKBOXTEST" in r["env"]
+        assert "AWS_REGION=eu-west-1" not in r["env"]
+    s.cleanup()
+
+
+def test_only_its_own_fds_are_reachable():
+    with Daemon(module_path=module("inspect")) as d:
+        r = ok(d.event({}))
+        fds = {int(x.split(":", 1)[0]): x.split(":", 1)[1] for x in r["fds"]}
+        assert sorted(fds) == [0, 1, 2, 3], r["fds"]
+        assert fds[0] == "/dev/null"
+        assert fds[1].startswith("pipe:") and fds[1] == fds[2]
+        assert fds[3].startswith("pipe:")
+
+
+def test_ptrace_is_denied_and_named():
+    with Hostile() as d:
+        r = d.act({"do": "ptrace"})
+        assert error_type(r) == "Forkbox.SyscallDenied", r
+        assert r["error"]["syscall"] == "ptrace"
+
+
+def test_exit_without_result_and_null_result():
+    with Hostile() as d:
+        r = d.act({"do": "exit", "code": 7})
+        assert error_type(r) == "Runtime.ExitError"
+        assert r["report"]["exit"] == {"code": 7}
+        r = d.act({"do": "null"})
+        assert error_type(r) == "Function.Error"
+        r = d.act({"do": "fail", "arg": "x"})
+        assert r["error"] == {"errorType": "MyError", "errorMessage": "failed on purpose: x",
+                              "stackTrace": []}, r

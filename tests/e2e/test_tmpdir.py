@@ -1,0 +1,68 @@
+"""Private per-invocation directories."""
+
+import os
+import threading
+
+from harness import Daemon, Scratch, module, ok, private_dirs, wait_until
+
+
+def test_private_dir_fresh_cwd_tmpdir_home_and_holds_module():
+    with Daemon(module_path=module("inspect")) as d:
+        seen = set()
+        for i in range(3):
+            r = ok(d.event({"write": "left-behind-%d" % i}))
+            assert r["entries_on_entry"] == ["inspect.so"], r["entries_on_entry"]
+            assert r["cwd"] == r["TMPDIR"] == r["HOME"] == r["ctx_tmp_dir"]
+            assert os.path.dirname(r["cwd"]) == os.path.realpath(d.scratch.tmp_base)
+            assert r["wrote"] is True
+            assert "left-behind-%d" % i in r["entries_at_end"]
+            assert r["cwd"] not in seen
+            seen.add(r["cwd"])
+            assert not os.path.exists(r["cwd"]), "private dir survived the call"
+        assert private_dirs(d.scratch.tmp_base) == []
+
+
+def test_private_dir_mode_0700_while_running():
+    with Daemon(module_path=module("inspect")) as d:
+        d.send_raw(b'{"event": {"sleep_ms": 600}}\n')
+        assert wait_until(lambda: len(private_dirs(d.scratch.tmp_base)) == 1)
+        name = private_dirs(d.scratch.tmp_base)[0]
+        st = os.stat(os.path.join(d.scratch.tmp_base, name))
+        assert st.st_mode & 0o777 == 0o700, oct(st.st_mode)
+        ok(d.read_response())
+
+
+def test_concurrent_invocations_cannot_see_each_others_dir():
+    with Daemon("-j", "2", module_path=module("inspect")) as d:
+        # A sleeps; while it runs, B is told A's private dir and tries it.
+        d.send_raw(b'{"id": "A", "event": {"sleep_ms": 1500}}\n')
+        assert wait_until(lambda: len(private_dirs(d.scratch.tmp_base)) == 1)
+        a_dir = os.path.join(os.path.realpath(d.scratch.tmp_base),
+                             private_dirs(d.scratch.tmp_base)[0])
+        d.send_raw(('{"id": "B", "event": {"peek": "%s"}}\n' % a_dir).encode())
+        ra, rb = d.read_response(), d.read_response()
+        assert ra["id"] == "A" and rb["id"] == "B"
+        a, b = ok(ra), ok(rb)
+        assert a["cwd"] == a_dir
+        if os.geteuid() == 0:
+            assert b["peek"] != "opened", "B opened A's private dir"
+            assert b["uid"] != a["uid"], "concurrent invocations share a uid"
+            assert b["parent_listable"] is False
+        assert b["cwd"] != a["cwd"]
+
+
+def test_stale_private_dirs_are_swept_at_start():
+    s = Scratch()
+    os.makedirs(s.tmp_base, mode=0o711)
+    stale = os.path.join(s.tmp_base, "0f2b9a52-5c1e-4c39-9a53-3d1f1b3c7d11")
+    os.makedirs(os.path.join(stale, "sub"))
+    with open(os.path.join(stale, "sub", "f"), "w") as f:
+        f.write("x")
+    keep = os.path.join(s.tmp_base, "not-a-private-dir")
+    os.makedirs(keep)
+    with Daemon(module_path=module("counter"), scratch=s) as d:
+        ok(d.event({}))
+        assert not os.path.exists(stale)
+        assert os.path.exists(keep)
+        assert "stale private dirs" in d.diag()
+    s.cleanup()

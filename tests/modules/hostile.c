@@ -1,0 +1,164 @@
+/* One hostile act per invocation, chosen by the event's "do":
+ *   segv        write through a NULL pointer
+ *   spin        ignore SIGTERM and loop forever
+ *   daemonize   fork, setsid, fork again; the survivor sleeps forever,
+ *               named "arg" (prctl PR_SET_NAME) so the test can look for it
+ *   kill_parent kill(getppid(), SIGKILL)
+ *   kill_all    kill(-1, SIGKILL)
+ *   connect     TCP connect to 127.0.0.1:"port"
+ *   memory      malloc and touch "mb" MiB
+ *   disk        write "mb" MiB into the private dir
+ *   big_result  return a string of "mb" MiB
+ *   print       print "mb" MiB to stdout, then return 1
+ *   symlinks    plant links to "arg" (a directory outside) in the private dir
+ *   ptrace      ptrace(PTRACE_TRACEME) - denied by every shipped policy
+ *   exit        exit("code") without a result
+ *   fail        fbx_fail with a type and message
+ *   null        return NULL without fbx_fail */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event_arg.h"
+#include "forkbox_module.h"
+
+FORKBOX_MODULE();
+
+static char *answer(const char *fmt, long long v)
+{
+	char *out = malloc(256);
+	if (out)
+		snprintf(out, 256, fmt, v);
+	return out;
+}
+
+static char *daemonize(const char *name)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return answer("{\"fork_errno\": %lld}", errno);
+	if (pid == 0) {
+		setsid();
+		if (fork() == 0) {
+			prctl(PR_SET_NAME, name);
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	/* Let the grandchild get going before we return. */
+	usleep(100000);
+	return answer("{\"forked\": %lld}", 1);
+}
+
+static char *fill(size_t bytes)
+{
+	char *s = malloc(bytes + 3);
+	if (!s)
+		return NULL;
+	s[0] = '"';
+	memset(s + 1, 'x', bytes);
+	s[bytes + 1] = '"';
+	s[bytes + 2] = '\0';
+	return s;
+}
+
+char *handler(const char *event, size_t len, fbx_context *ctx)
+{
+	char what[64] = "", arg[1024] = "";
+	event_str(event, "do", what, sizeof(what));
+	event_str(event, "arg", arg, sizeof(arg));
+	long long mb = event_num(event, "mb", 1);
+
+	if (!strcmp(what, "segv")) {
+		volatile int *p = NULL;
+		*p = 1;
+	} else if (!strcmp(what, "spin")) {
+		signal(SIGTERM, SIG_IGN);
+		for (volatile unsigned long i = 0;; i++)
+			;
+	} else if (!strcmp(what, "daemonize")) {
+		return daemonize(arg[0] ? arg : "fbx-survivor");
+	} else if (!strcmp(what, "kill_parent")) {
+		int rc = kill(getppid(), SIGKILL);
+		return answer("{\"kill_rc\": %lld}", rc);
+	} else if (!strcmp(what, "kill_all")) {
+		int rc = kill(-1, SIGKILL);
+		return answer("{\"kill_rc\": %lld}", rc);
+	} else if (!strcmp(what, "connect")) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s < 0)
+			return answer("{\"socket_errno\": %lld}", errno);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((uint16_t)event_num(event, "port", 0))};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		int rc = connect(s, (struct sockaddr *)&a, sizeof(a));
+		return answer("{\"connect_rc\": %lld}", rc);
+	} else if (!strcmp(what, "memory")) {
+		size_t bytes = (size_t)mb << 20;
+		char *p = malloc(bytes);
+		if (!p) {
+			fbx_fail(ctx, "MemoryError", "malloc(%lld MiB) failed", mb);
+			return NULL;
+		}
+		for (size_t i = 0; i < bytes; i += 4096)
+			p[i] = 1;
+		return answer("{\"touched_mb\": %lld}", mb);
+	} else if (!strcmp(what, "disk")) {
+		int fd = open("fill.bin", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		static char block[1 << 20];
+		memset(block, 'd', sizeof(block));
+		long long done = 0;
+		/* Keeps writing after a short write: the next one past
+		 * RLIMIT_FSIZE raises SIGXFSZ. */
+		for (; done < mb; done++)
+			if (write(fd, block, sizeof(block)) <= 0)
+				break;
+		fbx_fail(ctx, "DiskError", "stopped after %lld MiB: %s", done, strerror(errno));
+		return NULL;
+	} else if (!strcmp(what, "big_result")) {
+		return fill((size_t)mb << 20);
+	} else if (!strcmp(what, "print")) {
+		static char line[1024];
+		memset(line, 'p', sizeof(line) - 1);
+		line[sizeof(line) - 2] = '\n';
+		for (long long i = 0; i < mb * 1024; i++)
+			fputs(line, stdout);
+		printf("last line of print\n");
+		return answer("%lld", 1);
+	} else if (!strcmp(what, "symlinks")) {
+		int ok = 0;
+		ok += symlink(arg, "outside_dir") == 0;
+		mkdir("nest", 0700);
+		ok += symlink(arg, "nest/outside_again") == 0;
+		ok += symlink("/", "root") == 0;
+		char target[1100];
+		snprintf(target, sizeof(target), "%s/canary", arg);
+		ok += symlink(target, "canary_link") == 0;
+		return answer("{\"links\": %lld}", ok);
+	} else if (!strcmp(what, "ptrace")) {
+		long rc = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+		return answer("{\"ptrace_rc\": %lld}", rc);
+	} else if (!strcmp(what, "exit")) {
+		exit((int)event_num(event, "code", 3));
+	} else if (!strcmp(what, "fail")) {
+		fbx_fail(ctx, "MyError", "failed on purpose: %s", arg);
+		return NULL;
+	} else if (!strcmp(what, "null")) {
+		return NULL;
+	}
+	fbx_fail(ctx, "Test.UnknownAction", "unknown action '%s'", what);
+	return NULL;
+}
