@@ -25,8 +25,7 @@ POLICYDIR  := $(PREFIX)/share/forkbox/policies
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -fPIC -D_GNU_SOURCE \
-	-Isandbox/include -Isandbox $(PKG_CFLAGS) \
-	-DFBX_LIBEXECDIR='"$(LIBEXECDIR)"' -DFBX_POLICYDIR='"$(POLICYDIR)"'
+	-Isandbox/include -Isandbox -I$(BUILD)/gen $(PKG_CFLAGS)
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 ZSAN_FLAGS := $(if $(ZYGOTE_SANITIZE),-fsanitize=$(ZYGOTE_SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
@@ -55,18 +54,28 @@ BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
 	$(BUILD)/libforkbox.so $(BUILD)/libforkbox.a $(BUILD)/forkbox.pc
 
-.PHONY: all deps check check-asan check-unit check-e2e demo bench install \
+.PHONY: FORCE all deps check check-asan check-unit check-e2e demo bench install \
 	clean format lint fuzz
 all: $(BINS) $(TMOD_SOS) $(TPROG_BINS) $(EX_SOS) $(UNIT_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h daemon/*.h client/*.h)
+# Installed paths compiled into libforkbox. Rewritten only when PREFIX
+# changes, so `make install PREFIX=...` rebuilds exactly what it must.
+PATHS_H := $(BUILD)/gen/fbx_paths.h
+$(PATHS_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define FBX_LIBEXECDIR "%s"\n#define FBX_POLICYDIR "%s"\n' \
+		'$(LIBEXECDIR)' '$(POLICYDIR)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h daemon/*.h client/*.h) $(PATHS_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/zobj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h)
+$(BUILD)/zobj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h) $(PATHS_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ZSAN_FLAGS) -c $< -o $@
 
@@ -116,7 +125,7 @@ $(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 check: deps
 	$(MAKE) all

@@ -21,14 +21,9 @@
 #include "host.h"
 #include "log.h"
 
-extern char **environ;
+#include "fbx_paths.h" /* generated: FBX_LIBEXECDIR, FBX_POLICYDIR */
 
-#ifndef FBX_LIBEXECDIR
-#define FBX_LIBEXECDIR "/usr/local/libexec/forkbox"
-#endif
-#ifndef FBX_POLICYDIR
-#define FBX_POLICYDIR "/usr/local/share/forkbox/policies"
-#endif
+extern char **environ;
 
 /* Passed when the caller gives no list: what a Lambda function's code may
  * see, minus every credential. */

@@ -119,12 +119,10 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ||
 	    (z->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return ready_failed(z, errno, "signalfd(SIGCHLD)");
-	/* A host that went away must not kill us mid-cleanup. Every
-	 * disposition changed here is recorded for the child to reset. */
+	/* A host that went away must not kill us mid-cleanup. */
 	sigemptyset(&z->signals_changed);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return ready_failed(z, errno, "ignoring SIGPIPE");
-	sigaddset(&z->signals_changed, SIGPIPE);
 	z->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (z->epfd < 0)
 		return ready_failed(z, errno, "epoll_create1");
@@ -165,6 +163,15 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 
 	if (z->runtime->zygote_init && z->runtime->zygote_init(&err) < 0)
 		return ready_failed(z, err.code, err.msg);
+
+	/* Whatever still has a handler or is ignored (our SIGPIPE, anything a
+	 * runtime or a sanitizer installed) is reset in every child. */
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_DFL)
+			sigaddset(&z->signals_changed, sig);
+	}
 
 	struct fbx_msg_ready r = {.type = FBX_MSG_READY,
 				  .layers = z->layers,

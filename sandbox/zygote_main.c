@@ -12,6 +12,16 @@
 
 #define CTRL_FD 3
 
+/* Sanitized builds give the zygote UBSan. Its deadly-signal handlers would
+ * be inherited by every child and turn a module's segfault into a report
+ * that the policy then kills; modules must see plain signal semantics. */
+__attribute__((used, visibility("default"))) const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:"
+	       "handle_abort=0:handle_sigtrap=0:print_stacktrace=0";
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;

@@ -108,7 +108,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		return answer("{\"connect_rc\": %lld}", rc);
 	} else if (!strcmp(what, "memory")) {
 		size_t bytes = (size_t)mb << 20;
-		char *p = malloc(bytes);
+		/* volatile: a compiler may drop an unused malloc altogether. */
+		volatile char *p = malloc(bytes);
 		if (!p) {
 			fbx_fail(ctx, "MemoryError", "malloc(%lld MiB) failed", mb);
 			return NULL;
