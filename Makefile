@@ -101,9 +101,9 @@ $(BUILD)/forkbox: $(CLIENT_OBJS) $(BUILD)/libforkbox.a
 $(BUILD)/forkbox.pc: forkbox.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libforkbox.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libforkbox.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/progs/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)

@@ -12,7 +12,7 @@ enum {
 	OPT_MODULE = 256, OPT_RUNTIME, OPT_ENTRY, OPT_HANDLER, OPT_ALLOW_REQ,
 	OPT_TMP_BASE, OPT_TIMEOUT, OPT_MEMORY, OPT_POLICY, OPT_ENV_ALLOW,
 	OPT_FILE_SIZE, OPT_MAX_REQUEST, OPT_MAX_RESULT, OPT_MAX_LOG,
-	OPT_FUNCTION_NAME, OPT_TASK_ROOT, OPT_NOFILE, OPT_NPROC, OPT_DISABLE, OPT_ENABLE,
+	OPT_FUNCTION_NAME, OPT_TASK_ROOT, OPT_NOFILE, OPT_NPROC, OPT_DISABLE, OPT_ENABLE, OPT_SPARES,
 };
 
 static const struct option long_opts[] = {
@@ -36,6 +36,7 @@ static const struct option long_opts[] = {
 	{"function-name", required_argument, NULL, OPT_FUNCTION_NAME},
 	{"disable-layer", required_argument, NULL, OPT_DISABLE},
 	{"enable-layer", required_argument, NULL, OPT_ENABLE},
+	{"spares", required_argument, NULL, OPT_SPARES},
 	{"jobs", required_argument, NULL, 'j'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -73,6 +74,8 @@ void fbxd_options_help(const char *command)
 	       "  --max-log-bytes N        kept tail of the module's stdout+stderr (default 65536)\n"
 	       "Front end:\n"
 	       "  -j, --jobs N             invocations at once (default 1); responses stay in order\n"
+	       "  --spares N               children forked and set up before requests arrive\n"
+	       "                           (default 1; 0 forks each one on demand)\n"
 	       "  --function-name NAME     context.function_name (default: forkbox)\n"
 	       "  -h, --help               this text\n");
 }
@@ -221,6 +224,11 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 		case OPT_ENABLE:
 			if (parse_layers(o, optarg, c == OPT_ENABLE) < 0)
 				return -1;
+			break;
+		case OPT_SPARES:
+			if (parse_uint("--spares", optarg, 64, &v) < 0)
+				return -1;
+			o->cfg.spares = (unsigned)v;
 			break;
 		case 'j':
 			if (parse_uint("-j", optarg, 1024, &v) < 0 || v == 0)

@@ -1,25 +1,32 @@
 /* The child's set-up, in order, between fork() and the module.
  *
- * Order and why:
+ * A child is forked ahead of its request (a "spare") and does everything
+ * that does not depend on the request before it waits; what arrives with
+ * the job is placed and the module staged, then seccomp, then the module.
+ *
+ * Before the job (off the request's critical path):
  *  1. setsid: own session and process group, so the zygote can kill the
  *     group and the module has no controlling terminal (no TIOCSTI).
  *  2. die with the zygote (PR_SET_PDEATHSIG), then check it did not die
  *     before that took effect.
- *  3. default signal dispositions and an empty mask: the zygote blocks
- *     SIGCHLD and ignores SIGPIPE; the module must not inherit either.
- *  4. descriptors: the channels moved to fixed numbers, everything else
- *     closed (other invocations' pipes, the zygote's control socket).
- *  5. the job read, the private dir created and entered.
- *  6. environment rebuilt from the allow-list (the zygote's own env is
- *     already only the allow-list) plus TMPDIR/HOME.
- *  7. rlimits, while still privileged enough to set hard limits.
- *  8. uid/gid drop when the zygote runs as root (drops every capability).
- *  9. no_new_privs (required for an unprivileged seccomp filter).
- * 10. the runtime stages the module into the private dir, as the
- *     unprivileged user, before seccomp so the policy need not allow it.
- * 11. seccomp, from BPF compiled once in the zygote; the user-notification
+ *  3. default dispositions for every signal the zygote changed, empty mask.
+ *  4. descriptors: the setup socket moved to fd 4, /dev/null on 0-3,
+ *     everything else closed (other invocations' pipes, the zygote's
+ *     control socket, the tmp base).
+ *  5. rlimits for the longest timeout allowed, while still privileged
+ *     enough to set hard limits.
+ *  6. uid/gid drop when the zygote runs as root (drops every capability).
+ *  7. no_new_privs (required for an unprivileged seccomp filter).
+ * With the job:
+ *  8. result and log pipes onto 3 and 1/2, the private dir (created and
+ *     chowned by the zygote) entered, the job read; CPU limit lowered to
+ *     this request's timeout; environment completed (the inherited one is
+ *     already only the allow-list) with TMPDIR/HOME and the request's ids.
+ *  9. the runtime stages the module into the private dir, before seccomp
+ *     so the policy need not allow it.
+ * 10. seccomp, from BPF compiled once in the zygote; the user-notification
  *     listener goes to the zygote, which learns every denied syscall.
- * 12. only now the runtime loads the module and calls it. */
+ * 11. only now the runtime loads the module and calls it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -79,10 +86,42 @@ static void load_seccomp(const struct fbx_child_args *a)
 	close(FBX_CHILD_FD_SETUP);
 }
 
+/* Waits for the job and puts its descriptors in place. */
+static void receive_job(struct fbx_child *child, uint32_t *timeout_ms)
+{
+	struct fbx_msg_job job;
+	int fds[4];
+	size_t n_fds = 0;
+	ssize_t n = fbx_wire_recv(FBX_CHILD_FD_SETUP, &job, sizeof(job), fds, 4, &n_fds);
+	if (n == 0)
+		_exit(0); /* the zygote retired this spare */
+	if (n != (ssize_t)sizeof(job) || job.type != FBX_MSG_JOB || n_fds != 4)
+		setup_failed(EPROTO, "receiving the job");
+	int job_fd = fds[0], result_fd = fds[1], log_fd = fds[2], dir_fd = fds[3];
+	if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
+	    dup2(result_fd, FBX_CHILD_FD_RESULT) < 0)
+		setup_failed(errno, "placing the result and log pipes");
+	if (fchdir(dir_fd) < 0)
+		setup_failed(errno, "entering the private dir");
+	struct fbx_error err = {0};
+	if (fbx_job_from_fd(job_fd, &child->job, &err) < 0)
+		setup_failed(err.code, err.msg);
+	close(job_fd);
+	close(result_fd);
+	close(log_fd);
+	close(dir_fd);
+	job.tmp_name[sizeof(job.tmp_name) - 1] = '\0';
+	*timeout_ms = job.timeout_ms;
+	child->timeout_ms = job.timeout_ms;
+	child->result_fd = FBX_CHILD_FD_RESULT;
+	/* The path for the module's eyes: cwd, TMPDIR, HOME, ctx->tmp_dir. */
+	snprintf(child->tmp_dir, sizeof(child->tmp_dir), "%s/%s", child->base, job.tmp_name);
+}
+
 __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 {
-	struct fbx_error err = {0};
 	static struct fbx_child child; /* the child is single-purpose now */
+	uint32_t timeout_ms = a->cfg->timeout_ms;
 	int rc;
 
 	if (setsid() < 0)
@@ -92,36 +131,21 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	zygote_alive_or_die(a);
 	if (fbx_layer_signals_reset(a->signals_changed) < 0)
 		_exit(124);
-	if ((rc = fbx_layer_fds_arrange(a)) < 0)
+	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
 		_exit(124); /* nothing to report through: fds are in disarray */
-
-	if (fbx_job_from_fd(FBX_CHILD_FD_JOB, &child.job, &err) < 0)
-		setup_failed(err.code, err.msg);
-	close(FBX_CHILD_FD_JOB);
-	child.result_fd = FBX_CHILD_FD_RESULT;
-	child.timeout_ms = a->timeout_ms;
-	snprintf(child.tmp_dir, sizeof(child.tmp_dir), "%s/%s",
-		 a->cfg->tmp_base, a->tmp_name);
-
-	if (fbx_tmpdir_create(FBX_CHILD_FD_BASE, a->tmp_name, a->uid, a->gid, &err) < 0)
-		setup_failed(err.code, err.msg);
-	int dir = openat(FBX_CHILD_FD_BASE, a->tmp_name,
-			 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
-		setup_failed(errno, "opening the private dir");
-	if (fchdir(dir) < 0)
-		setup_failed(errno, "entering the private dir");
-	close(dir);
-	close(FBX_CHILD_FD_BASE);
-
-	if ((rc = fbx_layer_env_apply(&child)) < 0)
-		setup_failed(-rc, "building the environment");
-	if ((rc = fbx_layer_rlimits_apply(a->cfg, a->timeout_ms)) < 0)
+	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)
 		setup_failed(-rc, "setting rlimits");
 	if (a->uid != (uid_t)-1 && (rc = fbx_layer_drop_uid(a->uid, a->gid)) < 0)
 		setup_failed(-rc, "dropping to the unprivileged uid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		setup_failed(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+	child.base = a->cfg->tmp_base;
+	receive_job(&child, &timeout_ms);
+	if ((rc = fbx_layer_cpu_limit(timeout_ms)) < 0)
+		setup_failed(-rc, "lowering the CPU limit");
+	if ((rc = fbx_layer_env_apply(&child)) < 0)
+		setup_failed(-rc, "building the environment");
 
 	if (a->runtime->stage(&child) != 0) {
 		/* The module could not be staged; the runtime reported why. */

@@ -17,22 +17,21 @@ enum {
 	FBX_CHILD_FD_STDIN = 0,
 	FBX_CHILD_FD_RESULT = 3,
 	FBX_CHILD_FD_SETUP = 4,
-	FBX_CHILD_FD_JOB = 5,
-	FBX_CHILD_FD_BASE = 6,
-	FBX_CHILD_FD_FIRST_FREE = 7,
+	FBX_CHILD_FD_FIRST_FREE = 5,
 };
 
-/* What the zygote hands to a freshly forked child. */
+/* What the zygote hands to a freshly forked child. Everything here is
+ * known before any request: the child is forked ahead as a spare, sets
+ * itself up, then waits on its setup socket for a JOB (fbx_msg_job) with
+ * the invocation's job memfd, result and log pipes and private dir. */
 struct fbx_child_args {
 	const struct fbx_msg_init *cfg;
 	const struct fbx_bpf *bpf;
 	bool seccomp_notify;
 	const struct fbx_runtime_ops *runtime;
-	uint32_t timeout_ms;
 	pid_t zygote_pid;
 	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */
-	int job_fd, result_fd, log_fd, setup_fd, base_fd;
-	char tmp_name[FBX_TMPDIR_NAME_LEN + 1];
+	int setup_fd;
 	const sigset_t *signals_changed; /* dispositions to reset */
 	uid_t uid; /* (uid_t)-1: keep the zygote's */
 	gid_t gid;
@@ -40,6 +39,7 @@ struct fbx_child_args {
 
 /* State of a child once set up, passed to the runtime. */
 struct fbx_child {
+	const char *base; /* the tmp base */
 	struct fbx_job job;
 	char tmp_dir[PATH_MAX + 64];
 	int result_fd;

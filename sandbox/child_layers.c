@@ -27,32 +27,23 @@ int fbx_layer_signals_reset(const sigset_t *changed)
 	return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
 }
 
-/* Every source fd is first lifted above the target range, so that placing
- * one never clobbers another still to be placed. */
-int fbx_layer_fds_arrange(const struct fbx_child_args *a)
+int fbx_layer_fds_arrange(int setup_fd)
 {
-	int src[] = {a->log_fd, a->result_fd, a->setup_fd, a->job_fd, a->base_fd};
-	int dst[] = {STDOUT_FILENO, FBX_CHILD_FD_RESULT, FBX_CHILD_FD_SETUP,
-		     FBX_CHILD_FD_JOB, FBX_CHILD_FD_BASE};
-	int high[5];
-	for (size_t i = 0; i < 5; i++) {
-		high[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
-		if (high[i] < 0)
+	if (setup_fd != FBX_CHILD_FD_SETUP) {
+		if (dup2(setup_fd, FBX_CHILD_FD_SETUP) < 0)
 			return -errno;
+		close(setup_fd);
 	}
-	for (size_t i = 0; i < 5; i++)
-		if (dup2(high[i], dst[i]) < 0)
-			return -errno;
-	if (dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
-		return -errno;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* dup2 cleared close-on-exec on the setup socket; it is closed
+	 * before any module code runs. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0)
 		return -errno;
-	if (null != STDIN_FILENO) {
-		if (dup2(null, STDIN_FILENO) < 0)
+	for (int fd = 0; fd <= FBX_CHILD_FD_RESULT; fd++)
+		if (fd != null && dup2(null, fd) < 0)
 			return -errno;
+	if (null > FBX_CHILD_FD_SETUP)
 		close(null);
-	}
 	if (syscall(SYS_close_range, FBX_CHILD_FD_FIRST_FREE, ~0U, 0) < 0) {
 		if (errno != ENOSYS)
 			return -errno;
@@ -60,9 +51,6 @@ int fbx_layer_fds_arrange(const struct fbx_child_args *a)
 		for (long fd = FBX_CHILD_FD_FIRST_FREE; fd < max; fd++)
 			close((int)fd);
 	}
-	/* dup2 cleared close-on-exec on the targets: exec'd modules keep
-	 * their stdio and result channel; the setup socket and job are
-	 * closed before any module code runs. */
 	return 0;
 }
 
@@ -97,12 +85,23 @@ static int limit(int resource, rlim_t value)
 	return setrlimit(resource, &rl) < 0 ? -errno : 0;
 }
 
+/* CPU: a backstop only; the wall-clock deadline normally fires first.
+ * Soft limit (SIGXCPU) one second past it, hard one more. */
+static struct rlimit cpu_rlimit(uint32_t timeout_ms)
+{
+	rlim_t cpu_s = (rlim_t)(timeout_ms + 999) / 1000 + 1;
+	return (struct rlimit){.rlim_cur = cpu_s, .rlim_max = cpu_s + 1};
+}
+
+int fbx_layer_cpu_limit(uint32_t timeout_ms)
+{
+	struct rlimit cpu = cpu_rlimit(timeout_ms);
+	return setrlimit(RLIMIT_CPU, &cpu) < 0 ? -errno : 0;
+}
+
 int fbx_layer_rlimits_apply(const struct fbx_msg_init *cfg, uint32_t timeout_ms)
 {
-	/* CPU: a backstop only; the wall-clock deadline normally fires
-	 * first. Soft limit (SIGXCPU) one second past it, hard one more. */
-	rlim_t cpu_s = (rlim_t)(timeout_ms + 999) / 1000 + 1;
-	struct rlimit cpu = {.rlim_cur = cpu_s, .rlim_max = cpu_s + 1};
+	struct rlimit cpu = cpu_rlimit(timeout_ms);
 	int rc;
 	if (cfg->memory_mb &&
 	    (rc = limit(RLIMIT_AS, (rlim_t)cfg->memory_mb << 20)) < 0)

@@ -13,9 +13,9 @@
  * since its exec) and an empty mask. */
 int fbx_layer_signals_reset(const sigset_t *changed);
 
-/* Moves the channels to the FBX_CHILD_FD_* numbers, /dev/null on stdin,
- * the log pipe on stdout and stderr, and closes everything else. */
-int fbx_layer_fds_arrange(const struct fbx_child_args *a);
+/* Moves the setup socket to FBX_CHILD_FD_SETUP, /dev/null onto 0-3 until
+ * the job's pipes arrive, and closes everything else. */
+int fbx_layer_fds_arrange(int setup_fd);
 
 /* Keeps the inherited (already allow-listed) environment and adds TMPDIR,
  * HOME, PWD and the invocation's FORKBOX_* / _X_AMZN_TRACE_ID. */
@@ -24,6 +24,10 @@ int fbx_layer_env_apply(const struct fbx_child *c);
 /* Address space, CPU time from the timeout, open files, file size, no core
  * dumps, processes. */
 int fbx_layer_rlimits_apply(const struct fbx_msg_init *cfg, uint32_t timeout_ms);
+
+/* Lowers the CPU limit to one request's timeout (lowering needs no
+ * privilege, so this runs after the uid drop). */
+int fbx_layer_cpu_limit(uint32_t timeout_ms);
 
 /* Supplementary groups cleared, then gid and uid (real, effective, saved):
  * with them go all capabilities. Verified afterwards. */

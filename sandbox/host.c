@@ -47,6 +47,7 @@ void fbx_config_init(struct fbx_config *cfg)
 	cfg->max_request_bytes = 6u << 20;
 	cfg->max_result_bytes = 6u << 20;
 	cfg->max_log_bytes = 64u << 10;
+	cfg->spares = 1;
 	cfg->log_fd = -1;
 	/* A PID namespace per invocation makes the module its namespace's
 	 * init, and init ignores every signal it has no handler for: abort(),
@@ -294,6 +295,8 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out, struct fbx_error *
 	in->file_size_mb = cfg->file_size_mb;
 	in->max_open_files = cfg->max_open_files;
 	in->max_processes = cfg->max_processes;
+	in->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 3000;
+	in->spares = cfg->spares;
 	/* Root runs modules under uids of their own (FBX_RUN_UID_BASE + the
 	 * invocation's slot): uid 0 without capabilities still owns half the
 	 * file system, and a shared "nobody" would let concurrent

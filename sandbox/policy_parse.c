@@ -1,6 +1,7 @@
 /* Policy reader: text -> struct fbx_policy (SPEC "Policies").
  *
- * Pure apart from reading the files it is asked to read, and free of
+ * Pure apart from reading the files it is asked to read (policy_include.c,
+ * which owns files, @include paths and include cycles), and free of
  * libseccomp: syscall names are resolved by fbx_policy_resolve_name()
  * (policy_compile.c), which owns everything libseccomp.
  *
@@ -8,55 +9,21 @@
  * comment), then parsed by a cursor that knows its file and line, so every
  * error can say file:line:column. Any error frees everything read so far:
  * a bad policy never half-loads. */
-#include "policy.h"
 #include "policy_consts.h"
+#include "policy_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define MAX_INCLUDE_DEPTH 16
-#define MAX_POLICY_BYTES  (1 << 20)
 /* Bounds that keep the compiled filter well under BPF_MAXINSNS. */
 #define MAX_CLAUSES 32
 #define MAX_CMPS    16
 
-struct place {
-	char file[256];
-	unsigned line;
-};
-
-struct reader {
-	struct fbx_policy *p;
-	struct fbx_error *err;
-	struct place *skipped_at; /* parallel to p->skipped */
-	/* Files being read, outermost first, for include cycles. */
-	const char *chain[MAX_INCLUDE_DEPTH + 1];
-	const char *chain_real[MAX_INCLUDE_DEPTH + 1];
-	unsigned depth;
-	struct place default_at, unknown_at; /* line 0: not given yet */
-};
-
-struct cursor {
-	struct reader *r;
-	const char *s; /* the line, comment cut off; not NUL-terminated */
-	size_t len, pos;
-	const char *file;
-	const char *dir; /* for @include; NULL refuses includes */
-	unsigned line;
-};
-
-static int fail_code(const struct cursor *c, size_t pos, int code,
-		     const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail_code(const struct cursor *c, size_t pos, int code,
-		     const char *fmt, ...)
+int fbx_policy_fail_code(const struct cursor *c, size_t pos, int code,
+			 const char *fmt, ...)
 {
 	char what[400];
 	va_list ap;
@@ -67,7 +34,8 @@ static int fail_code(const struct cursor *c, size_t pos, int code,
 			     pos + 1, what);
 }
 
-#define fail(c, pos, ...) fail_code(c, pos, EINVAL, __VA_ARGS__)
+/* The short name, for the many call sites here. */
+#define fail(c, pos, ...) fbx_policy_fail(c, pos, __VA_ARGS__)
 
 static bool is_word_char(char ch)
 {
@@ -408,112 +376,8 @@ static int parse_rule(struct cursor *c)
 	return 0;
 }
 
-static int parse_text(struct reader *r, const char *text, size_t len,
-		      const char *file, const char *dir, const char *real);
-
-static int read_file(const char *path, char **text, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	int rc = buf ? 0 : -ENOMEM;
-	while (!rc) {
-		if (n == cap) {
-			char *nb = cap >= MAX_POLICY_BYTES
-				       ? NULL
-				       : realloc(buf, cap * 2);
-			if (!nb) {
-				rc = cap >= MAX_POLICY_BYTES ? -EFBIG : -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			rc = -errno;
-		else if (got == 0)
-			break;
-		else
-			n += (size_t)got;
-	}
-	close(fd);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
-/* Reads and parses one file: a top-level policy (c == NULL) or an @include
- * at cursor position pos. */
-static int read_policy_file(struct reader *r, const char *path,
-			    const struct cursor *c, size_t pos)
-{
-	char *real = realpath(path, NULL);
-	if (!real) {
-		int e = errno;
-		return c ? fail_code(c, pos, e, "cannot read '%s': %s", path,
-				     strerror(e))
-			 : fbx_error_errno(r->err, e, "cannot read policy '%s'",
-					   path);
-	}
-	int rc = 0;
-	for (unsigned i = 0; c && i < r->depth && !rc; i++) {
-		if (!r->chain_real[i] || strcmp(r->chain_real[i], real) != 0)
-			continue;
-		char chain[300] = "";
-		size_t used = 0;
-		for (unsigned k = i; k < r->depth && used < sizeof(chain); k++)
-			used +=
-			    (size_t)snprintf(chain + used, sizeof(chain) - used,
-					     "%s -> ", r->chain[k]);
-		rc = fail(c, pos, "include cycle: %s%s", chain, path);
-	}
-	if (!rc && c && r->depth > MAX_INCLUDE_DEPTH)
-		rc = fail(c, pos, "includes nested deeper than %d",
-			  MAX_INCLUDE_DEPTH);
-	char *text = NULL, *dir = NULL;
-	size_t len = 0;
-	if (!rc) {
-		rc = read_file(path, &text, &len);
-		if (rc == -EFBIG)
-			rc = fbx_error_set(r->err, EFBIG,
-					   "%s: policy larger than %d bytes",
-					   path, MAX_POLICY_BYTES);
-		else if (rc && c)
-			rc = fail_code(c, pos, -rc, "cannot read '%s': %s",
-				       path, strerror(-rc));
-		else if (rc)
-			rc = fbx_error_errno(r->err, -rc,
-					     "cannot read policy '%s'", path);
-	}
-	if (!rc && !(dir = dir_of(path)))
-		rc = fbx_error_set(r->err, ENOMEM, "out of memory");
-	if (!rc)
-		rc = parse_text(r, text, len, path, dir, real);
-	free(dir);
-	free(text);
-	free(real);
-	return rc;
-}
-
+/* The file name is read here, as any other token; what it names is
+ * policy_include.c's business. */
 static int parse_include(struct cursor *c)
 {
 	skip_ws(c);
@@ -525,22 +389,7 @@ static int parse_include(struct cursor *c)
 		return fail(c, start, "expected a file name after @include");
 	size_t n = c->pos - start;
 	int rc = expect_end(c, "the file name");
-	if (rc)
-		return rc;
-	if (!c->dir)
-		return fail(c, start,
-			    "@include needs a base directory (this policy was "
-			    "not read from a file)");
-	char *path;
-	if (c->s[start] == '/')
-		rc = asprintf(&path, "%.*s", (int)n, c->s + start);
-	else
-		rc = asprintf(&path, "%s/%.*s", c->dir, (int)n, c->s + start);
-	if (rc < 0)
-		return fbx_error_set(c->r->err, ENOMEM, "out of memory");
-	rc = read_policy_file(c->r, path, c, start);
-	free(path);
-	return rc;
+	return rc ? rc : fbx_policy_include(c, start, n);
 }
 
 /* @default and @unknown may each be given once in a policy and its
@@ -612,8 +461,8 @@ static int parse_directive(struct cursor *c)
 	return expect_end(c, "the action");
 }
 
-static int parse_text(struct reader *r, const char *text, size_t len,
-		      const char *file, const char *dir, const char *real)
+int fbx_policy_parse_text(struct reader *r, const char *text, size_t len,
+			  const char *file, const char *dir, const char *real)
 {
 	r->chain[r->depth] = file;
 	r->chain_real[r->depth] = real;
@@ -688,9 +537,9 @@ static int read_top(const char *path, const char *text, const char *name,
 		return fbx_error_set(err, ENOMEM, "out of memory");
 	r.p->default_action = FBX_ACTION_KILL;
 	r.p->unknown_errno = -1;
-	int rc = path
-		     ? read_policy_file(&r, path, NULL, 0)
-		     : parse_text(&r, text, strlen(text), name, base_dir, NULL);
+	int rc = path ? fbx_policy_read_file(&r, path, NULL, 0)
+		      : fbx_policy_parse_text(&r, text, strlen(text), name,
+					      base_dir, NULL);
 	if (!rc)
 		rc = add_clone3_default(&r);
 	free(r.skipped_at);

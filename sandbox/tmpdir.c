@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -151,7 +153,11 @@ static int sweep(int base_fd, size_t *swept, struct fbx_error *err)
 							"base to sweep it");
 			break;
 		}
-		if (!fbx_tmpdir_is_private_name(de->d_name))
+		if (!fbx_tmpdir_is_private_name(de->d_name) &&
+		    !(strncmp(de->d_name, FBX_TMPDIR_TRASH_PREFIX,
+			      strlen(FBX_TMPDIR_TRASH_PREFIX)) == 0 &&
+		      fbx_tmpdir_is_private_name(de->d_name +
+						 strlen(FBX_TMPDIR_TRASH_PREFIX))))
 			continue;
 		/* Removing entries while reading is fine: an entry removed
 		 * before readdir reached it is simply not returned. */
@@ -239,6 +245,17 @@ int fbx_tmpdir_is_private_name(const char *name)
 		}
 	}
 	return name[FBX_TMPDIR_NAME_LEN] == '\0';
+}
+
+int fbx_tmpdir_retire(int base_fd, const char *name,
+		      char trash[FBX_TMPDIR_TRASH_LEN + 1], struct fbx_error *err)
+{
+	snprintf(trash, FBX_TMPDIR_TRASH_LEN + 1, "%s%s", FBX_TMPDIR_TRASH_PREFIX, name);
+	/* NOREPLACE: a trash entry of that name (impossible short of a UUID
+	 * collision) is never overwritten. */
+	if (syscall(SYS_renameat2, base_fd, name, base_fd, trash, RENAME_NOREPLACE) < 0)
+		return fbx_error_errno(err, errno, "moving private dir %s aside", name);
+	return 0;
 }
 
 int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,

@@ -17,6 +17,12 @@
 
 #define FBX_TMPDIR_NAME_LEN 36 /* a UUID in text form */
 
+/* A finished invocation's dir is first renamed to ".trash-<uuid>" (one
+ * cheap syscall, before the invocation is reported), then removed. The
+ * stale sweep takes both shapes. */
+#define FBX_TMPDIR_TRASH_PREFIX ".trash-"
+#define FBX_TMPDIR_TRASH_LEN (7 + FBX_TMPDIR_NAME_LEN)
+
 /* The lock file in the base: every live forkbox sharing the base holds it
  * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
 #define FBX_TMPDIR_LOCK_NAME ".forkbox.lock"
@@ -58,6 +64,11 @@ int fbx_tmpdir_is_private_name(const char *name);
  * one path component. */
 int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,
 		      struct fbx_error *err);
+
+/* Renames <base>/<name> to <base>/.trash-<name> (written into trash), so
+ * that it is gone from its path at once and can be removed at leisure. */
+int fbx_tmpdir_retire(int base_fd, const char *name,
+		      char trash[FBX_TMPDIR_TRASH_LEN + 1], struct fbx_error *err);
 
 /* Removes <base>/<name> and everything below it without following links
  * and without crossing mount points (a mount point found is left in place

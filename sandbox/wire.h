@@ -9,6 +9,9 @@
  *   zygote -> host (control socket)  READY once (or INIT_FAILED)
  *   zygote -> host (status socket)   DONE, once per invocation
  *   host -> zygote (status socket)   KILL (or closing the socket)
+ *   zygote -> child (setup socket)   JOB with fds [job, result_w, log_w,
+ *                                    private dir]: a child is forked ahead
+ *                                    as a spare and waits for this
  *   child -> zygote (setup socket)   CHILD_READY [+ seccomp listener fd]
  *                                    or CHILD_FAILED, before module load
  */
@@ -39,6 +42,7 @@ enum fbx_msg_type {
 	FBX_MSG_KILL,
 	FBX_MSG_CHILD_READY,
 	FBX_MSG_CHILD_FAILED,
+	FBX_MSG_JOB,
 };
 
 
@@ -55,6 +59,14 @@ struct fbx_msg_init {
 	int32_t run_uid; /* -1: keep the zygote's */
 	int32_t run_gid;
 	uint32_t disable_layers; /* FBX_LAYER_* bits not to use */
+	uint32_t timeout_ms;	 /* the longest any invocation may run */
+	uint32_t spares;	 /* children kept forked and set up ahead */
+};
+
+struct fbx_msg_job {
+	uint32_t type;
+	uint32_t timeout_ms;
+	char tmp_name[40];
 };
 
 struct fbx_msg_ready {

@@ -4,6 +4,8 @@
  * can run dlopen/malloc/Python right away. Everything it waits on is in one
  * epoll set; deadlines are the epoll timeout. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
@@ -83,6 +85,94 @@ static pid_t fork_child(bool pidns)
 			      NULL, NULL);
 }
 
+/* Forks a child that sets itself up and waits for a job. */
+static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
+{
+	size_t slot;
+	struct fbx_invocation *inv = inv_alloc(z, &slot);
+	int sp[2];
+	if (!inv) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		*err = errno;
+		return NULL;
+	}
+	struct fbx_child_args args = {
+		.cfg = &z->cfg,
+		.bpf = &z->bpf,
+		.seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
+		.runtime = z->runtime,
+		.zygote_pid = z->pid,
+		.zygote_pidfd = z->self_pidfd,
+		.setup_fd = sp[1],
+		.signals_changed = &z->signals_changed,
+		.uid = (uid_t)-1,
+		.gid = (gid_t)-1,
+	};
+	/* One uid per concurrent slot: two invocations running at once can
+	 * neither signal each other nor enter each other's private dir. A
+	 * slot is reused only after its last process is dead. */
+	if (z->cfg.run_uid >= 0) {
+		args.uid = (uid_t)z->cfg.run_uid + (uid_t)slot;
+		args.gid = (gid_t)z->cfg.run_gid + (gid_t)slot;
+	}
+	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
+	if (pid == 0)
+		fbx_child_main(&args);
+	if (pid < 0) {
+		*err = errno;
+		close(sp[0]);
+		close(sp[1]);
+		return NULL;
+	}
+	close(sp[1]);
+	uint32_t gen = inv->gen + 1;
+	memset(inv, 0, sizeof(*inv));
+	inv->used = true;
+	inv->spare = true;
+	inv->gen = gen;
+	inv->pid = pid;
+	inv->uid = args.uid;
+	inv->status_sock = -1;
+	inv->setup_sock = sp[0];
+	inv->listener = -1;
+	inv->deadline_ns = INT64_MAX;
+	z->n_active++;
+	z->n_spares++;
+	if (ep_add(z, inv->setup_sock, ev_data(EV_SETUP, slot, gen)) < 0) {
+		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl for a spare");
+		fbx_zygote_kill_tree(z, inv);
+	}
+	return inv;
+}
+
+/* Keeps the configured number of spares forked. A spare that dies before
+ * its job is replaced, but not forever: after a few in a row, children
+ * are only forked on demand, where a failure reaches the caller. */
+static void spares_fill(struct fbx_zygote *z)
+{
+	while (!z->host_gone && z->n_spares < z->cfg.spares && z->spare_failures < 3) {
+		int err;
+		if (!spare_fork(z, &err)) {
+			fbx_log_errno(z->log_fd, "warn", err, "cannot fork a spare child");
+			z->spare_failures++;
+			return;
+		}
+	}
+}
+
+static struct fbx_invocation *spare_take(struct fbx_zygote *z)
+{
+	for (size_t i = 0; i < z->n_invs; i++) {
+		struct fbx_invocation *inv = &z->invs[i];
+		if (inv->used && inv->spare && !inv->spare_failed && !inv->kill_sent)
+			return inv;
+	}
+	return NULL;
+}
+
 static void spawn(struct fbx_zygote *z)
 {
 	struct fbx_msg_spawn msg;
@@ -101,106 +191,98 @@ static void spawn(struct fbx_zygote *z)
 			close(fds[i]);
 		return;
 	}
-	int status_sock = fds[0], job_fd = fds[1], result_fd = fds[2], log_fd = fds[3];
+	int status_sock = fds[0];
+	struct fbx_msg_done fail = {.type = FBX_MSG_DONE, .flags = FBX_DONE_SETUP_FAILED};
+	struct fbx_msg_job job = {.type = FBX_MSG_JOB, .timeout_ms = msg.timeout_ms};
+	int dir_fd = -1, err = 0;
 
-	size_t slot;
-	struct fbx_invocation *inv = inv_alloc(z, &slot);
-	int sp[2] = {-1, -1};
-	struct fbx_msg_done fail = {.flags = FBX_DONE_SETUP_FAILED};
+	struct fbx_invocation *inv = spare_take(z);
+	if (!inv)
+		inv = spare_fork(z, &err);
 	if (!inv) {
-		fail.setup_errno = ENOMEM;
-		snprintf(fail.msg, sizeof(fail.msg), "zygote out of memory");
+		fail.setup_errno = err;
+		snprintf(fail.msg, sizeof(fail.msg), "cannot fork a child: %s", strerror(err));
 		goto refuse;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		fail.setup_errno = errno;
-		snprintf(fail.msg, sizeof(fail.msg), "socketpair: %s", strerror(errno));
+	/* The zygote makes the private dir: the child has already dropped
+	 * to a uid that may not write the tmp base. */
+	struct fbx_error e = {0};
+	fbx_tmpdir_new_name(job.tmp_name);
+	if (fbx_tmpdir_create(z->base_fd, job.tmp_name, inv->uid,
+			      inv->uid == (uid_t)-1 ? (gid_t)-1 : (gid_t)inv->uid, &e) < 0 ||
+	    (dir_fd = openat(z->base_fd, job.tmp_name,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		fail.setup_errno = e.code ? e.code : errno;
+		snprintf(fail.msg, sizeof(fail.msg), "creating the private dir: %.400s",
+			 e.code ? e.msg : strerror(errno));
+		if (!e.code)
+			(void)fbx_tmpdir_remove(z->base_fd, job.tmp_name, NULL);
 		goto refuse;
 	}
-
-	struct fbx_child_args args = {
-		.cfg = &z->cfg,
-		.bpf = &z->bpf,
-		.seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
-		.runtime = z->runtime,
-		.timeout_ms = msg.timeout_ms,
-		.zygote_pid = z->pid,
-		.zygote_pidfd = z->self_pidfd,
-		.job_fd = job_fd,
-		.result_fd = result_fd,
-		.log_fd = log_fd,
-		.setup_fd = sp[1],
-		.base_fd = z->base_fd,
-		.signals_changed = &z->signals_changed,
-	};
-	/* One uid per concurrent slot: two invocations running at once can
-	 * neither signal each other nor enter each other's private dir. A
-	 * slot is reused only after its last process is dead. */
-	if (z->cfg.run_uid >= 0) {
-		args.uid = (uid_t)z->cfg.run_uid + (uid_t)slot;
-		args.gid = (gid_t)z->cfg.run_gid + (gid_t)slot;
-	} else {
-		args.uid = (uid_t)-1;
-		args.gid = (gid_t)-1;
-	}
-	fbx_tmpdir_new_name(args.tmp_name);
-
-	int64_t start = fbx_now_ns();
-	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
-	if (pid == 0)
-		fbx_child_main(&args);
-	if (pid < 0) {
-		fail.setup_errno = errno;
-		snprintf(fail.msg, sizeof(fail.msg), "fork: %s", strerror(errno));
+	int job_fds[4] = {fds[1], fds[2], fds[3], dir_fd};
+	int rc = fbx_wire_send(inv->setup_sock, &job, sizeof(job), job_fds, 4);
+	close(dir_fd);
+	if (rc < 0) {
+		/* The spare died while idle: its reaping frees the slot. */
+		(void)fbx_tmpdir_remove(z->base_fd, job.tmp_name, NULL);
+		fail.setup_errno = -rc;
+		snprintf(fail.msg, sizeof(fail.msg), "handing the job to the child: %s", strerror(-rc));
+		fbx_zygote_kill_tree(z, inv);
 		goto refuse;
 	}
-	close(sp[1]);
-	close(job_fd);
-	close(result_fd);
-	close(log_fd);
+	for (size_t i = 1; i < 4; i++)
+		close(fds[i]);
 
-	uint32_t gen = inv->gen + 1;
-	memset(inv, 0, sizeof(*inv));
-	inv->used = true;
-	inv->gen = gen;
-	inv->pid = pid;
-	inv->uid = args.uid;
+	size_t slot = (size_t)(inv - z->invs);
+	inv->spare = false;
+	z->n_spares--;
+	z->spare_failures = 0;
 	inv->status_sock = status_sock;
-	inv->setup_sock = sp[0];
-	inv->listener = -1;
-	inv->start_ns = start;
-	inv->deadline_ns = start + (int64_t)msg.timeout_ms * 1000000;
+	inv->start_ns = fbx_now_ns();
+	inv->deadline_ns = inv->start_ns + (int64_t)msg.timeout_ms * 1000000;
 	snprintf(inv->done.tmp_dir, sizeof(inv->done.tmp_dir), "%s/%s",
-		 z->cfg.tmp_base, args.tmp_name);
-	z->n_active++;
-	int rc = ep_add(z, status_sock, ev_data(EV_STATUS, slot, gen));
-	if (!rc)
-		rc = ep_add(z, inv->setup_sock, ev_data(EV_SETUP, slot, gen));
-	if (rc) {
-		fbx_log_errno(z->log_fd, "error", -rc, "epoll_ctl for invocation");
+		 z->cfg.tmp_base, job.tmp_name);
+	if (ep_add(z, status_sock, ev_data(EV_STATUS, slot, inv->gen)) < 0) {
+		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl for invocation");
 		inv->done.flags |= FBX_DONE_SETUP_FAILED;
-		inv->done.setup_errno = -rc;
+		inv->done.setup_errno = errno;
 		fbx_zygote_kill_tree(z, inv);
 	}
+	/* The replacement is forked while this one runs on the other core. */
+	spares_fill(z);
 	return;
 
 refuse:
 	fbx_log(z->log_fd, "error", "cannot start an invocation: %s", fail.msg);
-	fail.type = FBX_MSG_DONE;
 	(void)fbx_wire_send(status_sock, &fail, sizeof(fail), NULL, 0);
-	close(status_sock);
-	close(job_fd);
-	close(result_fd);
-	close(log_fd);
-	if (sp[0] >= 0) {
-		close(sp[0]);
-		close(sp[1]);
+	for (size_t i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+/* A spare died before any job: nobody to tell. */
+static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv, int status)
+{
+	if (!z->host_gone) {
+		fbx_log(z->log_fd, "warn", "spare child %d died before its job (status 0x%x)%s%s",
+			(int)inv->pid, status, inv->done.msg[0] ? ": " : "", inv->done.msg);
+		z->spare_failures++;
 	}
+	(void)fbx_zygote_sweep_orphans(z, inv->uid);
+	close_fd(&inv->setup_sock);
+	close_fd(&inv->listener);
+	inv->used = false;
+	inv->pid = 0;
+	z->n_spares--;
+	z->n_active--;
 }
 
 static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
 		   int status, const struct rusage *ru)
 {
+	if (inv->spare) {
+		spare_lost(z, inv, status);
+		return;
+	}
 	struct fbx_msg_done *d = &inv->done;
 	d->wait_status = status;
 	d->duration_ns = fbx_now_ns() - inv->start_ns;
@@ -210,22 +292,29 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
 	/* The group first (its members may still run), then the strays. */
 	if (kill(-inv->pid, SIGKILL) < 0 && errno != ESRCH && errno != EPERM)
 		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d", inv->pid);
-	pid_t pid = inv->pid;
 	inv->pid = 0; /* no longer an active child: the sweep may take strays */
 	d->orphans_killed = fbx_zygote_sweep_orphans(z, inv->uid);
 
+	/* Moved aside before the report, removed after it: the report never
+	 * waits for the file system to free blocks, yet once it is out the
+	 * dir is gone from its path. */
 	const char *name = strrchr(d->tmp_dir, '/');
 	struct fbx_error err = {0};
-	if (name && fbx_tmpdir_remove(z->base_fd, name + 1, &err) < 0) {
-		d->flags |= FBX_DONE_CLEANUP_FAILED;
-		snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
-		fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
+	char trash[FBX_TMPDIR_TRASH_LEN + 1] = "";
+	if (name && fbx_tmpdir_retire(z->base_fd, name + 1, trash, &err) < 0) {
+		trash[0] = '\0';
+		if (fbx_tmpdir_remove(z->base_fd, name + 1, &err) < 0) {
+			d->flags |= FBX_DONE_CLEANUP_FAILED;
+			snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
+			fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
+		}
 	}
-	(void)pid;
 	close_fd(&inv->setup_sock);
 	close_fd(&inv->listener);
 	send_done(inv);
 	close_fd(&inv->status_sock);
+	if (trash[0] && fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
+		fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
 	inv->used = false;
 	z->n_active--;
 }
@@ -257,6 +346,13 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 	int fd = -1;
 	size_t n_fds = 0;
 	ssize_t n = fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1, &n_fds);
+	if (n <= 0 && inv->spare) {
+		/* A spare hung up: it is dying; keep the socket until reaped,
+		 * but stop listening to it. */
+		epoll_ctl(z->epfd, EPOLL_CTL_DEL, inv->setup_sock, NULL);
+		inv->spare_failed = true;
+		return;
+	}
 	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_READY) {
 		if (n_fds == 1) {
 			inv->listener = fd;
@@ -264,7 +360,9 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 			if (ep_add(z, fd, ev_data(EV_LISTENER, slot, inv->gen)) < 0)
 				close_fd(&inv->listener);
 		}
-	} else if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_FAILED) {
+		return;
+	}
+	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_FAILED) {
 		if (n_fds == 1)
 			close(fd);
 		inv->done.flags |= FBX_DONE_SETUP_FAILED;
@@ -272,11 +370,16 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		m.msg[sizeof(m.msg) - 1] = '\0';
 		snprintf(inv->done.msg, sizeof(inv->done.msg), "%s", m.msg);
 		fbx_log(z->log_fd, "error", "child set-up failed: %s", m.msg);
-	} else if (n_fds == 1) {
-		close(fd);
+		if (inv->spare)
+			inv->spare_failed = true;
+		return;
 	}
-	/* One message per child; after it (or end of file) the socket is done. */
-	close_fd(&inv->setup_sock);
+	if (n_fds == 1)
+		close(fd);
+	/* End of file: the child closed it before loading the module (or
+	 * died). A spare must keep it open until its job comes. */
+	if (n <= 0 && !inv->spare)
+		close_fd(&inv->setup_sock);
 }
 
 static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
@@ -318,7 +421,7 @@ static int next_timeout_ms(struct fbx_zygote *z)
 	int64_t now = fbx_now_ns(), best = -1;
 	for (size_t i = 0; i < z->n_invs; i++) {
 		struct fbx_invocation *inv = &z->invs[i];
-		if (!inv->used || inv->kill_sent)
+		if (!inv->used || inv->kill_sent || inv->spare)
 			continue;
 		if (inv->deadline_ns <= now) {
 			inv->done.flags |= FBX_DONE_TIMED_OUT;
@@ -340,6 +443,7 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl");
 		return 1;
 	}
+	spares_fill(z);
 	while (!z->host_gone || z->n_active > 0) {
 		int n = epoll_wait(z->epfd, evs, 32, next_timeout_ms(z));
 		if (n < 0) {

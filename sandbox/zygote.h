@@ -23,6 +23,8 @@ struct fbx_invocation {
 	int64_t start_ns;
 	int64_t deadline_ns;
 	bool kill_sent;
+	bool spare;	     /* forked ahead, no job yet */
+	bool spare_failed;   /* it reported a set-up failure before any job */
 	struct fbx_msg_done done;
 };
 
@@ -42,7 +44,9 @@ struct fbx_zygote {
 	const struct fbx_runtime_ops *runtime;
 	struct fbx_invocation *invs;
 	size_t n_invs;
-	size_t n_active;
+	size_t n_active;      /* slots in use, spares included */
+	size_t n_spares;
+	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;
 };
 

@@ -57,6 +57,7 @@ struct fbx_config {
 	size_t max_request_bytes;     /* 6 MiB, Lambda's synchronous limit */
 	size_t max_result_bytes;      /* 6 MiB */
 	size_t max_log_bytes;	      /* kept tail of stdout+stderr; 64 KiB */
+	unsigned spares;	      /* children forked and set up ahead of requests; 1 */
 	int log_fd;		      /* diagnostics as JSON lines, or -1 */
 	unsigned disable_layers;      /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
 					 not to use even where available */

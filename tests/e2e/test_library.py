@@ -56,3 +56,44 @@ def test_zygote_killed_during_a_request_fails_it_without_hanging():
         assert error_type(r) == "Forkbox.InternalError", r
         r = d.event({"do": "fail", "arg": "next"})
         assert error_type(r) == "MyError"
+
+
+def test_a_spare_child_waits_set_up_and_is_replaced_after_use():
+    with Daemon(module_path=module("counter")) as d:
+        ok(d.event({}))
+        (zygote,) = child_pids(d.proc.pid)
+        assert wait_until(lambda: len(child_pids(zygote)) == 1)
+        (spare,) = child_pids(zygote)
+
+        def status():
+            with open("/proc/%d/status" % spare) as f:
+                return f.read()
+        # Set-up runs while it waits: no_new_privs is its last step.
+        assert wait_until(lambda: "NoNewPrivs:\t1" in status())
+        if os.geteuid() == 0:
+            uid = int([l for l in status().splitlines() if l.startswith("Uid:")][0].split()[1])
+            assert uid != 0, "the spare must already have dropped root"
+
+        assert "counter.so" not in open("/proc/%d/maps" % spare).read()
+        assert ok(d.event({})) == 1
+        assert wait_until(lambda: len(child_pids(zygote)) == 1 and child_pids(zygote) != [spare])
+
+
+def test_a_spare_killed_while_idle_does_not_fail_the_next_request():
+    with Daemon(module_path=module("counter")) as d:
+        ok(d.event({}))
+        (zygote,) = child_pids(d.proc.pid)
+        assert wait_until(lambda: len(child_pids(zygote)) == 1)
+        os.kill(child_pids(zygote)[0], signal.SIGKILL)
+        for _ in range(3):
+            assert ok(d.event({})) == 1
+        assert "died before its job" in d.diag()
+
+
+def test_no_spares_forks_on_demand():
+    with Daemon("--spares", "0", module_path=module("counter")) as d:
+        assert ok(d.event({})) == 1
+        (zygote,) = child_pids(d.proc.pid)
+        time.sleep(0.1)
+        assert child_pids(zygote) == []
+        assert ok(d.event({})) == 1
