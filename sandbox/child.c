@@ -1,32 +1,35 @@
 /* The child's set-up, in order, between fork() and the module.
  *
  * A child is forked ahead of its request (a "spare") and does everything
- * that does not depend on the request before it waits; what arrives with
- * the job is placed and the module staged, then seccomp, then the module.
+ * that does not depend on the request before it waits: the request's
+ * critical path is then only the job hand-over, staging and loading.
  *
- * Before the job (off the request's critical path):
+ * Before the job:
  *  1. setsid: own session and process group, so the zygote can kill the
  *     group and the module has no controlling terminal (no TIOCSTI).
  *  2. die with the zygote (PR_SET_PDEATHSIG), then check it did not die
  *     before that took effect.
  *  3. default dispositions for every signal the zygote changed, empty mask.
- *  4. descriptors: the setup socket moved to fd 4, /dev/null on 0-3,
+ *  4. cwd: its private dir, made ahead by the zygote as ".spare-<uuid>"
+ *     (renamed to "<uuid>" when the job comes).
+ *  5. descriptors: the setup socket moved to fd 4, /dev/null onto 0-3,
  *     everything else closed (other invocations' pipes, the zygote's
  *     control socket, the tmp base).
- *  5. rlimits for the longest timeout allowed, while still privileged
+ *  6. rlimits for the longest timeout allowed, while still privileged
  *     enough to set hard limits.
- *  6. uid/gid drop when the zygote runs as root (drops every capability).
- *  7. no_new_privs (required for an unprivileged seccomp filter).
+ *  7. uid/gid drop when the zygote runs as root (drops every capability).
+ *  8. no_new_privs (required for an unprivileged seccomp filter).
+ *  9. seccomp, from BPF compiled once in the zygote; the user-notification
+ *     listener goes to the zygote, which learns every denied syscall. The
+ *     zygote adds to the policy only what the steps below need on the
+ *     setup socket (recvmsg/sendmsg on fd 4, dup2/dup3, prlimit64) where
+ *     the policy does not already allow them.
  * With the job:
- *  8. result and log pipes onto 3 and 1/2, the private dir (created and
- *     chowned by the zygote) entered, the job read; CPU limit lowered to
- *     this request's timeout; environment completed (the inherited one is
- *     already only the allow-list) with TMPDIR/HOME and the request's ids.
- *  9. the runtime stages the module into the private dir, before seccomp
- *     so the policy need not allow it.
- * 10. seccomp, from BPF compiled once in the zygote; the user-notification
- *     listener goes to the zygote, which learns every denied syscall.
- * 11. only now the runtime loads the module and calls it. */
+ * 10. result and log pipes onto 3 and 1/2, the job read; CPU limit lowered
+ *     to this request's timeout; environment completed (the inherited one
+ *     is already only the allow-list) with TMPDIR/HOME and the request ids.
+ * 11. the runtime stages the module into the private dir and only then
+ *     loads it and calls the entry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -75,41 +78,37 @@ static void load_seccomp(const struct fbx_child_args *a)
 	long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (listener < 0)
 		setup_failed(errno, "loading the seccomp filter");
-	/* From here on only what the policy allows: sendmsg on the setup
-	 * socket is allowed by a rule the zygote adds for exactly this. */
+	/* From here on only what the policy allows, plus the hand-over
+	 * rules the zygote added for the setup socket. */
 	struct fbx_msg_child m = {.type = FBX_MSG_CHILD_READY};
 	int fd = (int)listener;
 	(void)fbx_wire_send(FBX_CHILD_FD_SETUP, &m, sizeof(m), &fd,
 			    a->seccomp_notify ? 1 : 0);
 	if (a->seccomp_notify)
 		close(fd);
-	close(FBX_CHILD_FD_SETUP);
 }
 
 /* Waits for the job and puts its descriptors in place. */
 static void receive_job(struct fbx_child *child, uint32_t *timeout_ms)
 {
 	struct fbx_msg_job job;
-	int fds[4];
+	int fds[3];
 	size_t n_fds = 0;
-	ssize_t n = fbx_wire_recv(FBX_CHILD_FD_SETUP, &job, sizeof(job), fds, 4, &n_fds);
+	ssize_t n = fbx_wire_recv(FBX_CHILD_FD_SETUP, &job, sizeof(job), fds, 3, &n_fds);
 	if (n == 0)
 		_exit(0); /* the zygote retired this spare */
-	if (n != (ssize_t)sizeof(job) || job.type != FBX_MSG_JOB || n_fds != 4)
-		setup_failed(EPROTO, "receiving the job");
-	int job_fd = fds[0], result_fd = fds[1], log_fd = fds[2], dir_fd = fds[3];
+	if (n != (ssize_t)sizeof(job) || job.type != FBX_MSG_JOB || n_fds != 3)
+		setup_failed(n < 0 ? (int)-n : EPROTO, "receiving the job");
+	int job_fd = fds[0], result_fd = fds[1], log_fd = fds[2];
 	if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
 	    dup2(result_fd, FBX_CHILD_FD_RESULT) < 0)
 		setup_failed(errno, "placing the result and log pipes");
-	if (fchdir(dir_fd) < 0)
-		setup_failed(errno, "entering the private dir");
 	struct fbx_error err = {0};
 	if (fbx_job_from_fd(job_fd, &child->job, &err) < 0)
 		setup_failed(err.code, err.msg);
 	close(job_fd);
 	close(result_fd);
 	close(log_fd);
-	close(dir_fd);
 	job.tmp_name[sizeof(job.tmp_name) - 1] = '\0';
 	*timeout_ms = job.timeout_ms;
 	child->timeout_ms = job.timeout_ms;
@@ -131,6 +130,8 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	zygote_alive_or_die(a);
 	if (fbx_layer_signals_reset(a->signals_changed) < 0)
 		_exit(124);
+	if (fchdir(a->dir_fd) < 0)
+		_exit(124);
 	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
 		_exit(124); /* nothing to report through: fds are in disarray */
 	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)
@@ -139,6 +140,7 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		setup_failed(-rc, "dropping to the unprivileged uid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		setup_failed(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	load_seccomp(a);
 
 	child.base = a->cfg->tmp_base;
 	receive_job(&child, &timeout_ms);
@@ -147,11 +149,9 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	if ((rc = fbx_layer_env_apply(&child)) < 0)
 		setup_failed(-rc, "building the environment");
 
-	if (a->runtime->stage(&child) != 0) {
-		/* The module could not be staged; the runtime reported why. */
-		close(FBX_CHILD_FD_SETUP);
-		_exit(0);
-	}
-	load_seccomp(a);
+	/* Done with the zygote: nothing of the module's may reach it. */
+	close(FBX_CHILD_FD_SETUP);
+	if (a->runtime->stage(&child) != 0)
+		_exit(0); /* the runtime reported why */
 	_exit(a->runtime->run(&child));
 }

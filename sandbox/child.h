@@ -22,8 +22,8 @@ enum {
 
 /* What the zygote hands to a freshly forked child. Everything here is
  * known before any request: the child is forked ahead as a spare, sets
- * itself up, then waits on its setup socket for a JOB (fbx_msg_job) with
- * the invocation's job memfd, result and log pipes and private dir. */
+ * itself up (seccomp included), then waits on its setup socket for a JOB
+ * (fbx_msg_job) with the invocation's job memfd, result and log pipes. */
 struct fbx_child_args {
 	const struct fbx_msg_init *cfg;
 	const struct fbx_bpf *bpf;
@@ -32,6 +32,7 @@ struct fbx_child_args {
 	pid_t zygote_pid;
 	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */
 	int setup_fd;
+	int dir_fd; /* the private dir made ahead for it (".spare-<uuid>") */
 	const sigset_t *signals_changed; /* dispositions to reset */
 	uid_t uid; /* (uid_t)-1: keep the zygote's */
 	gid_t gid;

@@ -153,11 +153,7 @@ static int sweep(int base_fd, size_t *swept, struct fbx_error *err)
 							"base to sweep it");
 			break;
 		}
-		if (!fbx_tmpdir_is_private_name(de->d_name) &&
-		    !(strncmp(de->d_name, FBX_TMPDIR_TRASH_PREFIX,
-			      strlen(FBX_TMPDIR_TRASH_PREFIX)) == 0 &&
-		      fbx_tmpdir_is_private_name(de->d_name +
-						 strlen(FBX_TMPDIR_TRASH_PREFIX))))
+		if (!fbx_tmpdir_is_ours(de->d_name))
 			continue;
 		/* Removing entries while reading is fine: an entry removed
 		 * before readdir reached it is simply not returned. */
@@ -245,6 +241,19 @@ int fbx_tmpdir_is_private_name(const char *name)
 		}
 	}
 	return name[FBX_TMPDIR_NAME_LEN] == '\0';
+}
+
+int fbx_tmpdir_is_ours(const char *name)
+{
+	static const char *const prefixes[] = {"", FBX_TMPDIR_TRASH_PREFIX,
+					       FBX_TMPDIR_SPARE_PREFIX};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(name, prefixes[i], n) == 0 &&
+		    fbx_tmpdir_is_private_name(name + n))
+			return 1;
+	}
+	return 0;
 }
 
 int fbx_tmpdir_retire(int base_fd, const char *name,

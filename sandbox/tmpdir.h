@@ -22,6 +22,11 @@
  * stale sweep takes both shapes. */
 #define FBX_TMPDIR_TRASH_PREFIX ".trash-"
 #define FBX_TMPDIR_TRASH_LEN (7 + FBX_TMPDIR_NAME_LEN)
+/* A spare child's dir is made ahead as ".spare-<uuid>" and renamed to
+ * "<uuid>" when its job arrives: a rename is far cheaper than a mkdir on
+ * a busy ext4, and a dir nobody has used yet never looks like one in use. */
+#define FBX_TMPDIR_SPARE_PREFIX ".spare-"
+#define FBX_TMPDIR_SPARE_LEN (7 + FBX_TMPDIR_NAME_LEN)
 
 /* The lock file in the base: every live forkbox sharing the base holds it
  * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
@@ -64,6 +69,10 @@ int fbx_tmpdir_is_private_name(const char *name);
  * one path component. */
 int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,
 		      struct fbx_error *err);
+
+/* True for the names forkbox makes in a tmp base: "<uuid>",
+ * ".trash-<uuid>", ".spare-<uuid>". Only those are ever swept. */
+int fbx_tmpdir_is_ours(const char *name);
 
 /* Renames <base>/<name> to <base>/.trash-<name> (written into trash), so
  * that it is gone from its path at once and can be removed at leisure. */

@@ -95,8 +95,23 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 		*err = ENOMEM;
 		return NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+	char name[FBX_TMPDIR_NAME_LEN + 1], spare_name[FBX_TMPDIR_SPARE_LEN + 1];
+	fbx_tmpdir_new_name(name);
+	snprintf(spare_name, sizeof(spare_name), "%s%s", FBX_TMPDIR_SPARE_PREFIX, name);
+	uid_t uid = z->cfg.run_uid >= 0 ? (uid_t)z->cfg.run_uid + (uid_t)slot : (uid_t)-1;
+	gid_t gid = z->cfg.run_gid >= 0 ? (gid_t)z->cfg.run_gid + (gid_t)slot : (gid_t)-1;
+	struct fbx_error e = {0};
+	if (fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
+		fbx_log(z->log_fd, "error", "%s", e.msg);
+		*err = e.code;
+		return NULL;
+	}
+	int dir_fd = openat(z->base_fd, spare_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		*err = errno;
+		if (dir_fd >= 0)
+			close(dir_fd);
+		(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
 		return NULL;
 	}
 	struct fbx_child_args args = {
@@ -107,34 +122,34 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 		.zygote_pid = z->pid,
 		.zygote_pidfd = z->self_pidfd,
 		.setup_fd = sp[1],
+		.dir_fd = dir_fd,
 		.signals_changed = &z->signals_changed,
-		.uid = (uid_t)-1,
-		.gid = (gid_t)-1,
+		/* One uid per concurrent slot: two invocations running at
+		 * once can neither signal each other nor enter each other's
+		 * private dir. A slot is reused only after its last process
+		 * is dead. */
+		.uid = uid,
+		.gid = gid,
 	};
-	/* One uid per concurrent slot: two invocations running at once can
-	 * neither signal each other nor enter each other's private dir. A
-	 * slot is reused only after its last process is dead. */
-	if (z->cfg.run_uid >= 0) {
-		args.uid = (uid_t)z->cfg.run_uid + (uid_t)slot;
-		args.gid = (gid_t)z->cfg.run_gid + (gid_t)slot;
-	}
 	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
 	if (pid == 0)
 		fbx_child_main(&args);
+	close(dir_fd);
+	close(sp[1]);
 	if (pid < 0) {
 		*err = errno;
 		close(sp[0]);
-		close(sp[1]);
+		(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
 		return NULL;
 	}
-	close(sp[1]);
 	uint32_t gen = inv->gen + 1;
 	memset(inv, 0, sizeof(*inv));
 	inv->used = true;
 	inv->spare = true;
 	inv->gen = gen;
 	inv->pid = pid;
-	inv->uid = args.uid;
+	inv->uid = uid;
+	snprintf(inv->name, sizeof(inv->name), "%s", name);
 	inv->status_sock = -1;
 	inv->setup_sock = sp[0];
 	inv->listener = -1;
@@ -163,14 +178,35 @@ static void spares_fill(struct fbx_zygote *z)
 	}
 }
 
+/* A spare that died while idle may not be reaped yet: look before
+ * handing it a job, without reaping (the SIGCHLD path does that). */
+static bool spare_alive(const struct fbx_invocation *inv)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)inv->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return false;
+	return si.si_pid == 0;
+}
+
+/* Prefers a spare that is fully set up (it said READY). */
 static struct fbx_invocation *spare_take(struct fbx_zygote *z)
 {
+	struct fbx_invocation *fallback = NULL;
 	for (size_t i = 0; i < z->n_invs; i++) {
 		struct fbx_invocation *inv = &z->invs[i];
-		if (inv->used && inv->spare && !inv->spare_failed && !inv->kill_sent)
+		if (!inv->used || !inv->spare || inv->spare_failed || inv->kill_sent)
+			continue;
+		if (!spare_alive(inv)) {
+			inv->spare_failed = true;
+			continue;
+		}
+		if (inv->ready)
 			return inv;
+		if (!fallback)
+			fallback = inv;
 	}
-	return NULL;
+	return fallback;
 }
 
 static void spawn(struct fbx_zygote *z)
@@ -194,7 +230,7 @@ static void spawn(struct fbx_zygote *z)
 	int status_sock = fds[0];
 	struct fbx_msg_done fail = {.type = FBX_MSG_DONE, .flags = FBX_DONE_SETUP_FAILED};
 	struct fbx_msg_job job = {.type = FBX_MSG_JOB, .timeout_ms = msg.timeout_ms};
-	int dir_fd = -1, err = 0;
+	int err = 0;
 
 	struct fbx_invocation *inv = spare_take(z);
 	if (!inv)
@@ -204,27 +240,23 @@ static void spawn(struct fbx_zygote *z)
 		snprintf(fail.msg, sizeof(fail.msg), "cannot fork a child: %s", strerror(err));
 		goto refuse;
 	}
-	/* The zygote makes the private dir: the child has already dropped
-	 * to a uid that may not write the tmp base. */
-	struct fbx_error e = {0};
-	fbx_tmpdir_new_name(job.tmp_name);
-	if (fbx_tmpdir_create(z->base_fd, job.tmp_name, inv->uid,
-			      inv->uid == (uid_t)-1 ? (gid_t)-1 : (gid_t)inv->uid, &e) < 0 ||
-	    (dir_fd = openat(z->base_fd, job.tmp_name,
-			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		fail.setup_errno = e.code ? e.code : errno;
-		snprintf(fail.msg, sizeof(fail.msg), "creating the private dir: %.400s",
-			 e.code ? e.msg : strerror(errno));
-		if (!e.code)
-			(void)fbx_tmpdir_remove(z->base_fd, job.tmp_name, NULL);
+	/* The spare's dir, made ahead, now takes its public name. */
+	char spare_name[FBX_TMPDIR_SPARE_LEN + 1];
+	snprintf(spare_name, sizeof(spare_name), "%s%s", FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	snprintf(job.tmp_name, sizeof(job.tmp_name), "%s", inv->name);
+	if (syscall(SYS_renameat2, z->base_fd, spare_name, z->base_fd, inv->name,
+		    RENAME_NOREPLACE) < 0) {
+		fail.setup_errno = errno;
+		snprintf(fail.msg, sizeof(fail.msg), "naming the private dir %s: %s",
+			 inv->name, strerror(errno));
+		fbx_zygote_kill_tree(z, inv);
 		goto refuse;
 	}
-	int job_fds[4] = {fds[1], fds[2], fds[3], dir_fd};
-	int rc = fbx_wire_send(inv->setup_sock, &job, sizeof(job), job_fds, 4);
-	close(dir_fd);
+	inv->dir_named = true;
+	int job_fds[3] = {fds[1], fds[2], fds[3]};
+	int rc = fbx_wire_send(inv->setup_sock, &job, sizeof(job), job_fds, 3);
 	if (rc < 0) {
-		/* The spare died while idle: its reaping frees the slot. */
-		(void)fbx_tmpdir_remove(z->base_fd, job.tmp_name, NULL);
+		/* The spare died while idle: its reaping cleans up. */
 		fail.setup_errno = -rc;
 		snprintf(fail.msg, sizeof(fail.msg), "handing the job to the child: %s", strerror(-rc));
 		fbx_zygote_kill_tree(z, inv);
@@ -268,6 +300,11 @@ static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv, int sta
 		z->spare_failures++;
 	}
 	(void)fbx_zygote_sweep_orphans(z, inv->uid);
+	char dir[FBX_TMPDIR_SPARE_LEN + 1];
+	snprintf(dir, sizeof(dir), "%s%s", inv->dir_named ? "" : FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	struct fbx_error err = {0};
+	if (fbx_tmpdir_remove(z->base_fd, dir, &err) < 0)
+		fbx_log(z->log_fd, "error", "spare's dir not fully removed: %s", err.msg);
 	close_fd(&inv->setup_sock);
 	close_fd(&inv->listener);
 	inv->used = false;
@@ -354,6 +391,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		return;
 	}
 	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_READY) {
+		inv->ready = true;
 		if (n_fds == 1) {
 			inv->listener = fd;
 			size_t slot = (size_t)(inv - z->invs);

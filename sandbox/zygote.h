@@ -25,6 +25,9 @@ struct fbx_invocation {
 	bool kill_sent;
 	bool spare;	     /* forked ahead, no job yet */
 	bool spare_failed;   /* it reported a set-up failure before any job */
+	bool ready;	     /* set up to the point of waiting for its job */
+	bool dir_named;	     /* its dir was renamed from .spare-<name> */
+	char name[FBX_TMPDIR_NAME_LEN + 1]; /* its private dir's uuid */
 	struct fbx_msg_done done;
 };
 
