@@ -13,17 +13,21 @@
 
 static void run_help(void)
 {
-	printf("Usage: forkbox run --module PATH [--event FILE | --event-json TEXT] [OPTIONS]\n\n"
-	       "  --module PATH        the module (.so for the native runtime)\n"
-	       "  --entry NAME         entry symbol (default: handler)\n"
-	       "  --runtime NAME       native (default)\n"
-	       "  --event FILE         event JSON from a file ('-' for stdin; default {})\n"
-	       "  --event-json TEXT    event JSON given inline\n"
-	       "  --policy FILE        seccomp policy (default: <policies>/<runtime>.policy)\n"
-	       "  --timeout-ms N       wall-clock limit (default 3000)\n"
-	       "  --memory-mb N        address-space limit (default 512)\n"
-	       "  --tmp-base DIR       parent of the private dir\n"
-	       "  -h, --help           this text\n");
+	printf(
+	    "Usage: forkbox run --module PATH [--event FILE | --event-json "
+	    "TEXT] [OPTIONS]\n\n"
+	    "  --module PATH        the module (.so for the native runtime)\n"
+	    "  --entry NAME         entry symbol (default: handler)\n"
+	    "  --runtime NAME       native (default)\n"
+	    "  --event FILE         event JSON from a file ('-' for stdin; "
+	    "default {})\n"
+	    "  --event-json TEXT    event JSON given inline\n"
+	    "  --policy FILE        seccomp policy (default: "
+	    "<policies>/<runtime>.policy)\n"
+	    "  --timeout-ms N       wall-clock limit (default 3000)\n"
+	    "  --memory-mb N        address-space limit (default 512)\n"
+	    "  --tmp-base DIR       parent of the private dir\n"
+	    "  -h, --help           this text\n");
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -33,7 +37,9 @@ static char *read_file(const char *path, size_t *len)
 		return NULL;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
-	while (buf) {
+	for (;;) {
+		if (!buf)
+			break;
 		if (n == cap) {
 			char *grown = realloc(buf, cap * 2);
 			if (!grown) {
@@ -58,17 +64,17 @@ static char *read_file(const char *path, size_t *len)
 int fbxc_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"module", required_argument, NULL, 'm'},
-		{"entry", required_argument, NULL, 'e'},
-		{"runtime", required_argument, NULL, 'r'},
-		{"event", required_argument, NULL, 'v'},
-		{"event-json", required_argument, NULL, 'J'},
-		{"policy", required_argument, NULL, 'p'},
-		{"timeout-ms", required_argument, NULL, 't'},
-		{"memory-mb", required_argument, NULL, 'M'},
-		{"tmp-base", required_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"module", required_argument, NULL, 'm'},
+	    {"entry", required_argument, NULL, 'e'},
+	    {"runtime", required_argument, NULL, 'r'},
+	    {"event", required_argument, NULL, 'v'},
+	    {"event-json", required_argument, NULL, 'J'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"timeout-ms", required_argument, NULL, 't'},
+	    {"memory-mb", required_argument, NULL, 'M'},
+	    {"tmp-base", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct fbx_config cfg;
 	fbx_config_init(&cfg);
@@ -78,21 +84,44 @@ int fbxc_run(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'm': cfg.module_path = optarg; break;
-		case 'e': cfg.entry = optarg; break;
-		case 'r': cfg.runtime = optarg; break;
-		case 'v': event_file = optarg; break;
-		case 'J': event_json = optarg; break;
-		case 'p': cfg.policy_path = optarg; break;
-		case 'T': cfg.tmp_base = optarg; break;
-		case 't': cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'M': cfg.memory_mb = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'h': run_help(); return 0;
-		default: fprintf(stderr, "Try 'forkbox run --help'.\n"); return 2;
+		case 'm':
+			cfg.module_path = optarg;
+			break;
+		case 'e':
+			cfg.entry = optarg;
+			break;
+		case 'r':
+			cfg.runtime = optarg;
+			break;
+		case 'v':
+			event_file = optarg;
+			break;
+		case 'J':
+			event_json = optarg;
+			break;
+		case 'p':
+			cfg.policy_path = optarg;
+			break;
+		case 'T':
+			cfg.tmp_base = optarg;
+			break;
+		case 't':
+			cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'M':
+			cfg.memory_mb = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			run_help();
+			return 0;
+		default:
+			fprintf(stderr, "Try 'forkbox run --help'.\n");
+			return 2;
 		}
 	}
 	if (!cfg.module_path || optind < argc || cfg.timeout_ms == 0) {
-		fprintf(stderr, "forkbox run: --module is required (and a positive --timeout-ms)\n");
+		fprintf(stderr, "forkbox run: --module is required (and a "
+				"positive --timeout-ms)\n");
 		return 2;
 	}
 	char *event = NULL;
@@ -100,7 +129,8 @@ int fbxc_run(int argc, char **argv)
 	if (event_file) {
 		event = read_file(event_file, &event_len);
 		if (!event) {
-			fprintf(stderr, "forkbox run: cannot read %s: %s\n", event_file, strerror(errno));
+			fprintf(stderr, "forkbox run: cannot read %s: %s\n",
+				event_file, strerror(errno));
 			return 2;
 		}
 	} else {
@@ -109,7 +139,8 @@ int fbxc_run(int argc, char **argv)
 	}
 	/* The request envelope; the library validates the event's JSON. */
 	char *request = NULL;
-	if (!event || asprintf(&request, "{\"event\": %.*s}", (int)event_len, event) < 0) {
+	if (!event || asprintf(&request, "{\"event\": %.*s}", (int)event_len,
+			       event) < 0) {
 		free(event);
 		return 3;
 	}
@@ -127,7 +158,9 @@ int fbxc_run(int argc, char **argv)
 	free(request);
 	if (response)
 		printf("%s\n", response);
-	int code = rc < 0 ? 3 : (response && strstr(response, "\"status\":\"ok\"")) ? 0 : 1;
+	int code = rc < 0						 ? 3
+		   : (response && strstr(response, "\"status\":\"ok\"")) ? 0
+									 : 1;
 	if (rc < 0)
 		fprintf(stderr, "forkbox run: %s\n", err.msg);
 	free(response);

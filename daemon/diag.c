@@ -15,15 +15,18 @@ void fbxd_diag(const char *level, const char *fmt, ...)
 	va_end(ap);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	size_t n = (size_t)snprintf(line, sizeof(line),
-				    "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%d,\"msg\":\"",
-				    (long long)ts.tv_sec, ts.tv_nsec / 1000000, level, (int)getpid());
+	size_t n = (size_t)snprintf(
+	    line, sizeof(line),
+	    "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%d,\"msg\":\"",
+	    (long long)ts.tv_sec, ts.tv_nsec / 1000000, level, (int)getpid());
 	for (const char *c = msg; *c && n + 8 < sizeof(line); c++) {
 		unsigned char u = (unsigned char)*c;
 		if (u == '"' || u == '\\')
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\%c", u);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "\\%c", u);
 		else if (u < 0x20)
-			n += (size_t)snprintf(line + n, sizeof(line) - n, "\\u%04x", u);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "\\u%04x", u);
 		else
 			line[n++] = (char)u;
 	}

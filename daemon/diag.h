@@ -3,6 +3,6 @@
 #define FORKBOXD_DIAG_H
 
 void fbxd_diag(const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

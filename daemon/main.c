@@ -9,12 +9,14 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: forkboxd COMMAND [OPTIONS]\n\n"
-		"Runs untrusted modules, one fresh sandboxed child per invocation.\n\n"
-		"Commands:\n"
-		"  stdio    JSON Lines requests on stdin, responses on stdout\n\n"
-		"Run 'forkboxd COMMAND --help' for the options of a command.\n");
+	fprintf(
+	    out,
+	    "Usage: forkboxd COMMAND [OPTIONS]\n\n"
+	    "Runs untrusted modules, one fresh sandboxed child per "
+	    "invocation.\n\n"
+	    "Commands:\n"
+	    "  stdio    JSON Lines requests on stdin, responses on stdout\n\n"
+	    "Run 'forkboxd COMMAND --help' for the options of a command.\n");
 }
 
 /* Says loudly which isolation layers this machine does not give. */
@@ -27,7 +29,9 @@ static void report_layers(fbx_sandbox *sb)
 			strcat(on, on[0] ? "," : "");
 			strcat(on, fbx_layer_name(bit));
 		} else {
-			fbxd_diag("warn", "running WITHOUT isolation layer '%s' (not available here or disabled)",
+			fbxd_diag("warn",
+				  "running WITHOUT isolation layer '%s' (not "
+				  "available here or disabled)",
 				  fbx_layer_name(bit));
 		}
 	}
@@ -36,7 +40,8 @@ static void report_layers(fbx_sandbox *sb)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}

@@ -9,74 +9,112 @@
 #include <unistd.h>
 
 enum {
-	OPT_MODULE = 256, OPT_RUNTIME, OPT_ENTRY, OPT_HANDLER, OPT_ALLOW_REQ,
-	OPT_TMP_BASE, OPT_TIMEOUT, OPT_MEMORY, OPT_POLICY, OPT_ENV_ALLOW,
-	OPT_FILE_SIZE, OPT_MAX_REQUEST, OPT_MAX_RESULT, OPT_MAX_LOG,
-	OPT_FUNCTION_NAME, OPT_TASK_ROOT, OPT_NOFILE, OPT_NPROC, OPT_DISABLE, OPT_ENABLE, OPT_SPARES,
+	OPT_MODULE = 256,
+	OPT_RUNTIME,
+	OPT_ENTRY,
+	OPT_HANDLER,
+	OPT_ALLOW_REQ,
+	OPT_TMP_BASE,
+	OPT_TIMEOUT,
+	OPT_MEMORY,
+	OPT_POLICY,
+	OPT_ENV_ALLOW,
+	OPT_FILE_SIZE,
+	OPT_MAX_REQUEST,
+	OPT_MAX_RESULT,
+	OPT_MAX_LOG,
+	OPT_FUNCTION_NAME,
+	OPT_TASK_ROOT,
+	OPT_NOFILE,
+	OPT_NPROC,
+	OPT_DISABLE,
+	OPT_ENABLE,
+	OPT_SPARES,
 };
 
 static const struct option long_opts[] = {
-	{"module", required_argument, NULL, OPT_MODULE},
-	{"runtime", required_argument, NULL, OPT_RUNTIME},
-	{"entry", required_argument, NULL, OPT_ENTRY},
-	{"handler", required_argument, NULL, OPT_HANDLER},
-	{"task-root", required_argument, NULL, OPT_TASK_ROOT},
-	{"allow-request-modules", no_argument, NULL, OPT_ALLOW_REQ},
-	{"tmp-base", required_argument, NULL, OPT_TMP_BASE},
-	{"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
-	{"memory-mb", required_argument, NULL, OPT_MEMORY},
-	{"file-size-mb", required_argument, NULL, OPT_FILE_SIZE},
-	{"max-open-files", required_argument, NULL, OPT_NOFILE},
-	{"max-processes", required_argument, NULL, OPT_NPROC},
-	{"policy", required_argument, NULL, OPT_POLICY},
-	{"env-allow", required_argument, NULL, OPT_ENV_ALLOW},
-	{"max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST},
-	{"max-result-bytes", required_argument, NULL, OPT_MAX_RESULT},
-	{"max-log-bytes", required_argument, NULL, OPT_MAX_LOG},
-	{"function-name", required_argument, NULL, OPT_FUNCTION_NAME},
-	{"disable-layer", required_argument, NULL, OPT_DISABLE},
-	{"enable-layer", required_argument, NULL, OPT_ENABLE},
-	{"spares", required_argument, NULL, OPT_SPARES},
-	{"jobs", required_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"runtime", required_argument, NULL, OPT_RUNTIME},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"handler", required_argument, NULL, OPT_HANDLER},
+    {"task-root", required_argument, NULL, OPT_TASK_ROOT},
+    {"allow-request-modules", no_argument, NULL, OPT_ALLOW_REQ},
+    {"tmp-base", required_argument, NULL, OPT_TMP_BASE},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"memory-mb", required_argument, NULL, OPT_MEMORY},
+    {"file-size-mb", required_argument, NULL, OPT_FILE_SIZE},
+    {"max-open-files", required_argument, NULL, OPT_NOFILE},
+    {"max-processes", required_argument, NULL, OPT_NPROC},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"env-allow", required_argument, NULL, OPT_ENV_ALLOW},
+    {"max-request-bytes", required_argument, NULL, OPT_MAX_REQUEST},
+    {"max-result-bytes", required_argument, NULL, OPT_MAX_RESULT},
+    {"max-log-bytes", required_argument, NULL, OPT_MAX_LOG},
+    {"function-name", required_argument, NULL, OPT_FUNCTION_NAME},
+    {"disable-layer", required_argument, NULL, OPT_DISABLE},
+    {"enable-layer", required_argument, NULL, OPT_ENABLE},
+    {"spares", required_argument, NULL, OPT_SPARES},
+    {"jobs", required_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 void fbxd_options_help(const char *command)
 {
 	printf("Usage: forkboxd %s [OPTIONS]\n\n", command);
 	if (strcmp(command, "stdio") == 0)
-		printf("Reads one JSON request a line on stdin and writes one JSON response a\n"
-		       "line on stdout, in request order. Diagnostics go to stderr as JSON lines.\n\n");
+		printf("Reads one JSON request a line on stdin and writes one "
+		       "JSON response a\n"
+		       "line on stdout, in request order. Diagnostics go to "
+		       "stderr as JSON lines.\n\n");
 	printf("Module:\n"
-	       "  --module PATH            default module (a .so for --runtime native)\n"
-	       "  --entry NAME             entry symbol of the module (default: handler)\n"
-	       "  --handler FILE.ENTRY     Lambda style: module FILE.so in the task root, entry ENTRY\n"
-	       "  --task-root DIR          where --handler looks (default: $LAMBDA_TASK_ROOT or .)\n"
+	       "  --module PATH            default module (a .so for --runtime "
+	       "native)\n"
+	       "  --entry NAME             entry symbol of the module "
+	       "(default: handler)\n"
+	       "  --handler FILE.ENTRY     Lambda style: module FILE.so in the "
+	       "task root, entry ENTRY\n"
+	       "  --task-root DIR          where --handler looks (default: "
+	       "$LAMBDA_TASK_ROOT or .)\n"
 	       "  --runtime NAME           native (default)\n"
-	       "  --allow-request-modules  accept a request's \"module\" field (refused otherwise)\n"
+	       "  --allow-request-modules  accept a request's \"module\" field "
+	       "(refused otherwise)\n"
 	       "Sandbox:\n"
-	       "  --policy FILE            seccomp policy (default: <policies>/<runtime>.policy)\n"
-	       "  --tmp-base DIR           parent of the private dirs (default: $TMPDIR/forkbox-UID)\n"
-	       "  --timeout-ms N           wall-clock limit per invocation (default 3000)\n"
+	       "  --policy FILE            seccomp policy (default: "
+	       "<policies>/<runtime>.policy)\n"
+	       "  --tmp-base DIR           parent of the private dirs "
+	       "(default: $TMPDIR/forkbox-UID)\n"
+	       "  --timeout-ms N           wall-clock limit per invocation "
+	       "(default 3000)\n"
 	       "  --memory-mb N            address-space limit (default 512)\n"
-	       "  --file-size-mb N         largest file a module may write (default 512)\n"
+	       "  --file-size-mb N         largest file a module may write "
+	       "(default 512)\n"
 	       "  --max-open-files N       RLIMIT_NOFILE (default 256)\n"
 	       "  --max-processes N        RLIMIT_NPROC (default 256)\n"
-	       "  --env-allow A,B,...      host variables passed to modules (default: PATH, LANG,\n"
-	       "                           LC_ALL, TZ, AWS_REGION and Lambda's non-secret ones)\n"
-	       "  --disable-layer L,...    do without layers: uid-drop, seccomp-notify\n"
-	       "  --enable-layer pidns     a PID namespace per invocation (off by default: the\n"
-	       "                           module becomes its init, which ignores SIGXFSZ etc.)\n"
+	       "  --env-allow A,B,...      host variables passed to modules "
+	       "(default: PATH, LANG,\n"
+	       "                           LC_ALL, TZ, AWS_REGION and Lambda's "
+	       "non-secret ones)\n"
+	       "  --disable-layer L,...    do without layers: uid-drop, "
+	       "seccomp-notify\n"
+	       "  --enable-layer pidns     a PID namespace per invocation (off "
+	       "by default: the\n"
+	       "                           module becomes its init, which "
+	       "ignores SIGXFSZ etc.)\n"
 	       "Limits:\n"
 	       "  --max-request-bytes N    largest request (default 6291456)\n"
 	       "  --max-result-bytes N     largest result (default 6291456)\n"
-	       "  --max-log-bytes N        kept tail of the module's stdout+stderr (default 65536)\n"
+	       "  --max-log-bytes N        kept tail of the module's "
+	       "stdout+stderr (default 65536)\n"
 	       "Front end:\n"
-	       "  -j, --jobs N             invocations at once (default 1); responses stay in order\n"
-	       "  --spares N               children forked and set up before requests arrive\n"
-	       "                           (default 1; 0 forks each one on demand)\n"
-	       "  --function-name NAME     context.function_name (default: forkbox)\n"
+	       "  -j, --jobs N             invocations at once (default 1); "
+	       "responses stay in order\n"
+	       "  --spares N               children forked and set up before "
+	       "requests arrive\n"
+	       "                           (default 1; 0 forks each one on "
+	       "demand)\n"
+	       "  --function-name NAME     context.function_name (default: "
+	       "forkbox)\n"
 	       "  -h, --help               this text\n");
 }
 
@@ -87,7 +125,8 @@ static int parse_uint(const char *opt, const char *s, unsigned long long max,
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-' || v > max) {
-		fprintf(stderr, "forkboxd: %s wants a number up to %llu, got '%s'\n",
+		fprintf(stderr,
+			"forkboxd: %s wants a number up to %llu, got '%s'\n",
 			opt, max, s);
 		return -1;
 	}
@@ -121,10 +160,15 @@ static int parse_layers(struct fbxd_options *o, const char *list, bool enable)
 	for (char *save, *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned bit = 1;
-		while (fbx_layer_name(bit) && strcmp(fbx_layer_name(bit), tok) != 0)
+		while (fbx_layer_name(bit) &&
+		       strcmp(fbx_layer_name(bit), tok) != 0)
 			bit <<= 1;
-		if (!fbx_layer_name(bit) || bit == FBX_LAYER_SECCOMP || bit == FBX_LAYER_SUBREAPER) {
-			fprintf(stderr, "forkboxd: --disable-layer: '%s' is not one of pidns, uid-drop, seccomp-notify\n", tok);
+		if (!fbx_layer_name(bit) || bit == FBX_LAYER_SECCOMP ||
+		    bit == FBX_LAYER_SUBREAPER) {
+			fprintf(stderr,
+				"forkboxd: --disable-layer: '%s' is not one of "
+				"pidns, uid-drop, seccomp-notify\n",
+				tok);
 			return -1;
 		}
 		if (enable)
@@ -140,10 +184,13 @@ static int apply_handler(struct fbxd_options *o)
 {
 	const char *dot = strrchr(o->handler, '.');
 	if (!dot || dot == o->handler || !dot[1]) {
-		fprintf(stderr, "forkboxd: --handler wants FILE.ENTRY, got '%s'\n", o->handler);
+		fprintf(stderr,
+			"forkboxd: --handler wants FILE.ENTRY, got '%s'\n",
+			o->handler);
 		return -1;
 	}
-	const char *root = o->task_root ? o->task_root : getenv("LAMBDA_TASK_ROOT");
+	const char *root =
+	    o->task_root ? o->task_root : getenv("LAMBDA_TASK_ROOT");
 	if (!root || !*root)
 		root = ".";
 	const char *ext = strcmp(o->cfg.runtime, "native") == 0 ? ".so" : "";
@@ -167,21 +214,41 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:h", long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_MODULE: o->cfg.module_path = optarg; break;
-		case OPT_RUNTIME: o->cfg.runtime = optarg; break;
-		case OPT_ENTRY: o->cfg.entry = optarg; break;
-		case OPT_HANDLER: o->handler = optarg; break;
-		case OPT_TASK_ROOT: o->task_root = optarg; break;
-		case OPT_ALLOW_REQ: o->cfg.allow_request_modules = true; break;
-		case OPT_TMP_BASE: o->cfg.tmp_base = optarg; break;
-		case OPT_POLICY: o->cfg.policy_path = optarg; break;
-		case OPT_FUNCTION_NAME: o->cfg.function_name = optarg; break;
+		case OPT_MODULE:
+			o->cfg.module_path = optarg;
+			break;
+		case OPT_RUNTIME:
+			o->cfg.runtime = optarg;
+			break;
+		case OPT_ENTRY:
+			o->cfg.entry = optarg;
+			break;
+		case OPT_HANDLER:
+			o->handler = optarg;
+			break;
+		case OPT_TASK_ROOT:
+			o->task_root = optarg;
+			break;
+		case OPT_ALLOW_REQ:
+			o->cfg.allow_request_modules = true;
+			break;
+		case OPT_TMP_BASE:
+			o->cfg.tmp_base = optarg;
+			break;
+		case OPT_POLICY:
+			o->cfg.policy_path = optarg;
+			break;
+		case OPT_FUNCTION_NAME:
+			o->cfg.function_name = optarg;
+			break;
 		case OPT_ENV_ALLOW:
 			if (split_env_allow(o, optarg) < 0)
 				return -1;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_uint("--timeout-ms", optarg, 900000, &v) < 0 || v == 0)
+			if (parse_uint("--timeout-ms", optarg, 900000, &v) <
+				0 ||
+			    v == 0)
 				return -1;
 			o->cfg.timeout_ms = (unsigned)v;
 			break;
@@ -191,32 +258,38 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 			o->cfg.memory_mb = (unsigned)v;
 			break;
 		case OPT_FILE_SIZE:
-			if (parse_uint("--file-size-mb", optarg, 1u << 20, &v) < 0)
+			if (parse_uint("--file-size-mb", optarg, 1u << 20, &v) <
+			    0)
 				return -1;
 			o->cfg.file_size_mb = (unsigned)v;
 			break;
 		case OPT_NOFILE:
-			if (parse_uint("--max-open-files", optarg, 1u << 20, &v) < 0)
+			if (parse_uint("--max-open-files", optarg, 1u << 20,
+				       &v) < 0)
 				return -1;
 			o->cfg.max_open_files = (unsigned)v;
 			break;
 		case OPT_NPROC:
-			if (parse_uint("--max-processes", optarg, 1u << 22, &v) < 0)
+			if (parse_uint("--max-processes", optarg, 1u << 22,
+				       &v) < 0)
 				return -1;
 			o->cfg.max_processes = (unsigned)v;
 			break;
 		case OPT_MAX_REQUEST:
-			if (parse_uint("--max-request-bytes", optarg, 1ull << 30, &v) < 0)
+			if (parse_uint("--max-request-bytes", optarg,
+				       1ull << 30, &v) < 0)
 				return -1;
 			o->cfg.max_request_bytes = (size_t)v;
 			break;
 		case OPT_MAX_RESULT:
-			if (parse_uint("--max-result-bytes", optarg, 1ull << 30, &v) < 0)
+			if (parse_uint("--max-result-bytes", optarg, 1ull << 30,
+				       &v) < 0)
 				return -1;
 			o->cfg.max_result_bytes = (size_t)v;
 			break;
 		case OPT_MAX_LOG:
-			if (parse_uint("--max-log-bytes", optarg, 1ull << 30, &v) < 0)
+			if (parse_uint("--max-log-bytes", optarg, 1ull << 30,
+				       &v) < 0)
 				return -1;
 			o->cfg.max_log_bytes = (size_t)v;
 			break;
@@ -244,11 +317,13 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "forkboxd: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "forkboxd: unexpected argument '%s'\n",
+			argv[optind]);
 		return -1;
 	}
 	if (o->handler && o->cfg.module_path) {
-		fprintf(stderr, "forkboxd: give --handler or --module, not both\n");
+		fprintf(stderr,
+			"forkboxd: give --handler or --module, not both\n");
 		return -1;
 	}
 	if (o->handler && apply_handler(o) < 0)

@@ -8,10 +8,11 @@
 
 struct fbxd_options {
 	struct fbx_config cfg;
-	unsigned jobs;	       /* -j: invocations at once */
-	const char *handler;   /* --handler file.entry */
-	const char *task_root; /* where --handler looks; $LAMBDA_TASK_ROOT or cwd */
-	char *module_buf;      /* owned: module path derived from --handler */
+	unsigned jobs;	     /* -j: invocations at once */
+	const char *handler; /* --handler file.entry */
+	const char
+	    *task_root;	  /* where --handler looks; $LAMBDA_TASK_ROOT or cwd */
+	char *module_buf; /* owned: module path derived from --handler */
 	const char **env_allow; /* owned array, strings point into argv */
 	char *env_allow_buf;
 };

@@ -54,15 +54,19 @@ static char *answer(struct pipeline *p, struct slot *s)
 	char *resp = NULL;
 	if (s->oversized) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "request line exceeds the limit of %zu bytes", p->max_line);
+		snprintf(msg, sizeof(msg),
+			 "request line exceeds the limit of %zu bytes",
+			 p->max_line);
 		return fbx_error_response(NULL, "Forkbox.InvalidRequest", msg);
 	}
 	struct fbx_error err = {0};
 	int rc = fbx_invoke(p->sb, s->line, s->len, &resp, &err);
 	if (rc < 0) {
-		fbxd_diag("error", "the sandbox failed an invocation: %s", err.msg);
+		fbxd_diag("error", "the sandbox failed an invocation: %s",
+			  err.msg);
 		if (!resp)
-			resp = fbx_error_response(NULL, "Forkbox.InternalError", err.msg);
+			resp = fbx_error_response(NULL, "Forkbox.InternalError",
+						  err.msg);
 	}
 	return resp;
 }
@@ -152,7 +156,8 @@ static int read_lines(struct pipeline *p)
 			break;
 		for (ssize_t i = 0; i < n;) {
 			char *nl = memchr(buf + i, '\n', (size_t)(n - i));
-			size_t chunk = nl ? (size_t)(nl - (buf + i)) : (size_t)(n - i);
+			size_t chunk =
+			    nl ? (size_t)(nl - (buf + i)) : (size_t)(n - i);
 			if (!oversized && len + chunk > p->max_line)
 				oversized = true;
 			if (!oversized) {
@@ -176,7 +181,8 @@ static int read_lines(struct pipeline *p)
 			line[oversized ? 0 : len] = '\0';
 			bool blank = !oversized && strspn(line, " \t\r") == len;
 			if (!blank) {
-				enqueue(p, oversized ? NULL : line, oversized ? 0 : len, oversized);
+				enqueue(p, oversized ? NULL : line,
+					oversized ? 0 : len, oversized);
 				if (!oversized) {
 					cap = 65536;
 					line = malloc(cap);
@@ -191,7 +197,8 @@ static int read_lines(struct pipeline *p)
 	/* A last line without a newline is still a request. */
 	if (oversized || (len > 0 && strspn(line, " \t\r") < len)) {
 		line[oversized ? 0 : len] = '\0';
-		enqueue(p, oversized ? NULL : line, oversized ? 0 : len, oversized);
+		enqueue(p, oversized ? NULL : line, oversized ? 0 : len,
+			oversized);
 		if (!oversized)
 			line = NULL;
 	}

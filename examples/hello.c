@@ -19,7 +19,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 	if (p && (p = strchr(p + 6, '"'))) {
 		size_t n = 0;
 		for (p++; *p && *p != '"' && n + 1 < sizeof(name); p++)
-			if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+			if ((*p >= 'A' && *p <= 'Z') ||
+			    (*p >= 'a' && *p <= 'z'))
 				name[n++] = *p;
 		name[n] = '\0';
 	}

@@ -49,7 +49,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 	char *out = malloc(160);
 	if (out)
 		snprintf(out, 160,
-			 "{\"words\": %ld, \"scratch_bytes\": %ld, \"saw_previous_call\": %s}",
+			 "{\"words\": %ld, \"scratch_bytes\": %ld, "
+			 "\"saw_previous_call\": %s}",
 			 words, bytes, already_there ? "true" : "false");
 	return out;
 }

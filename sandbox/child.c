@@ -74,8 +74,10 @@ static void zygote_alive_or_die(const struct fbx_child_args *a)
 static void load_seccomp(const struct fbx_child_args *a)
 {
 	struct sock_fprog prog = {.len = a->bpf->len, .filter = a->bpf->insns};
-	unsigned flags = a->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-	long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	unsigned flags =
+	    a->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+	long listener =
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (listener < 0)
 		setup_failed(errno, "loading the seccomp filter");
 	/* From here on only what the policy allows, plus the hand-over
@@ -94,13 +96,15 @@ static void receive_job(struct fbx_child *child, uint32_t *timeout_ms)
 	struct fbx_msg_job job;
 	int fds[3];
 	size_t n_fds = 0;
-	ssize_t n = fbx_wire_recv(FBX_CHILD_FD_SETUP, &job, sizeof(job), fds, 3, &n_fds);
+	ssize_t n = fbx_wire_recv(FBX_CHILD_FD_SETUP, &job, sizeof(job), fds, 3,
+				  &n_fds);
 	if (n == 0)
 		_exit(0); /* the zygote retired this spare */
 	if (n != (ssize_t)sizeof(job) || job.type != FBX_MSG_JOB || n_fds != 3)
 		setup_failed(n < 0 ? (int)-n : EPROTO, "receiving the job");
 	int job_fd = fds[0], result_fd = fds[1], log_fd = fds[2];
-	if (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0 ||
+	if (dup2(log_fd, STDOUT_FILENO) < 0 ||
+	    dup2(log_fd, STDERR_FILENO) < 0 ||
 	    dup2(result_fd, FBX_CHILD_FD_RESULT) < 0)
 		setup_failed(errno, "placing the result and log pipes");
 	struct fbx_error err = {0};
@@ -114,7 +118,8 @@ static void receive_job(struct fbx_child *child, uint32_t *timeout_ms)
 	child->timeout_ms = job.timeout_ms;
 	child->result_fd = FBX_CHILD_FD_RESULT;
 	/* The path for the module's eyes: cwd, TMPDIR, HOME, ctx->tmp_dir. */
-	snprintf(child->tmp_dir, sizeof(child->tmp_dir), "%s/%s", child->base, job.tmp_name);
+	snprintf(child->tmp_dir, sizeof(child->tmp_dir), "%s/%s", child->base,
+		 job.tmp_name);
 }
 
 __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
@@ -136,7 +141,8 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		_exit(124); /* nothing to report through: fds are in disarray */
 	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)
 		setup_failed(-rc, "setting rlimits");
-	if (a->uid != (uid_t)-1 && (rc = fbx_layer_drop_uid(a->uid, a->gid)) < 0)
+	if (a->uid != (uid_t)-1 &&
+	    (rc = fbx_layer_drop_uid(a->uid, a->gid)) < 0)
 		setup_failed(-rc, "dropping to the unprivileged uid");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		setup_failed(errno, "prctl(PR_SET_NO_NEW_PRIVS)");

@@ -34,7 +34,7 @@ struct fbx_child_args {
 	int setup_fd;
 	int dir_fd; /* the private dir made ahead for it (".spare-<uuid>") */
 	const sigset_t *signals_changed; /* dispositions to reset */
-	uid_t uid; /* (uid_t)-1: keep the zygote's */
+	uid_t uid;			 /* (uid_t)-1: keep the zygote's */
 	gid_t gid;
 };
 

@@ -108,14 +108,16 @@ int fbx_layer_rlimits_apply(const struct fbx_msg_init *cfg, uint32_t timeout_ms)
 		return rc;
 	if (setrlimit(RLIMIT_CPU, &cpu) < 0)
 		return -errno;
-	if (cfg->max_open_files && (rc = limit(RLIMIT_NOFILE, cfg->max_open_files)) < 0)
+	if (cfg->max_open_files &&
+	    (rc = limit(RLIMIT_NOFILE, cfg->max_open_files)) < 0)
 		return rc;
 	if (cfg->file_size_mb &&
 	    (rc = limit(RLIMIT_FSIZE, (rlim_t)cfg->file_size_mb << 20)) < 0)
 		return rc;
 	if ((rc = limit(RLIMIT_CORE, 0)) < 0)
 		return rc;
-	if (cfg->max_processes && (rc = limit(RLIMIT_NPROC, cfg->max_processes)) < 0)
+	if (cfg->max_processes &&
+	    (rc = limit(RLIMIT_NPROC, cfg->max_processes)) < 0)
 		return rc;
 	return 0;
 }

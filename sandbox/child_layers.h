@@ -23,7 +23,8 @@ int fbx_layer_env_apply(const struct fbx_child *c);
 
 /* Address space, CPU time from the timeout, open files, file size, no core
  * dumps, processes. */
-int fbx_layer_rlimits_apply(const struct fbx_msg_init *cfg, uint32_t timeout_ms);
+int fbx_layer_rlimits_apply(const struct fbx_msg_init *cfg,
+			    uint32_t timeout_ms);
 
 /* Lowers the CPU limit to one request's timeout (lowering needs no
  * privilege, so this runs after the uid drop). */

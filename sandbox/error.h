@@ -11,11 +11,11 @@
 /* Fills err (when non-NULL) and returns -code, so call sites can write
  * `return fbx_error_set(err, ENOENT, "...", ...);`. code must be positive. */
 int fbx_error_set(struct fbx_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Same, with ": <strerror(code)>" appended. */
 int fbx_error_errno(struct fbx_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 void fbx_error_clear(struct fbx_error *err);
 

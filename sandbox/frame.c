@@ -11,7 +11,7 @@ int fbx_frame_write(int fd, enum fbx_frame_kind kind, const char *payload,
 		    size_t len)
 {
 	struct fbx_frame_header h = {
-		.magic = FBX_FRAME_MAGIC, .kind = (uint32_t)kind, .len = len};
+	    .magic = FBX_FRAME_MAGIC, .kind = (uint32_t)kind, .len = len};
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
 	int n_iov = 2;
 	struct iovec *cur = iov;

@@ -12,7 +12,8 @@
 
 enum fbx_frame_kind {
 	FBX_FRAME_RESULT = 1, /* payload: the result's JSON text */
-	FBX_FRAME_ERROR = 2,  /* payload: {"errorType","errorMessage","stackTrace"} */
+	FBX_FRAME_ERROR =
+	    2, /* payload: {"errorType","errorMessage","stackTrace"} */
 };
 
 struct fbx_frame_header {

@@ -28,10 +28,18 @@ extern char **environ;
 /* Passed when the caller gives no list: what a Lambda function's code may
  * see, minus every credential. */
 static const char *const default_env_allow[] = {
-	"PATH", "LANG", "LC_ALL", "TZ", "AWS_REGION", "AWS_DEFAULT_REGION",
-	"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
-	"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_EXECUTION_ENV",
-	"LAMBDA_TASK_ROOT", NULL,
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_EXECUTION_ENV",
+    "LAMBDA_TASK_ROOT",
+    NULL,
 };
 
 void fbx_config_init(struct fbx_config *cfg)
@@ -92,7 +100,9 @@ static char *find_zygote(const struct fbx_config *cfg)
 static int find_policy(const struct fbx_config *cfg, char *out, size_t size)
 {
 	if (cfg->policy_path)
-		return snprintf(out, size, "%s", cfg->policy_path) >= (int)size ? -ENAMETOOLONG : 0;
+		return snprintf(out, size, "%s", cfg->policy_path) >= (int)size
+			   ? -ENAMETOOLONG
+			   : 0;
 	const char *dir = cfg->policy_dir;
 	char exe[PATH_MAX], cand[PATH_MAX + 64];
 	if (!dir)
@@ -102,8 +112,10 @@ static int find_policy(const struct fbx_config *cfg, char *out, size_t size)
 		snprintf(cand, sizeof(cand), "%s/../policies", exe);
 		dir = exe[0] && file_exists(cand, R_OK) ? cand : FBX_POLICYDIR;
 	}
-	return snprintf(out, size, "%s/%s.policy", dir, cfg->runtime) >= (int)size
-		       ? -ENAMETOOLONG : 0;
+	return snprintf(out, size, "%s/%s.policy", dir, cfg->runtime) >=
+		       (int)size
+		   ? -ENAMETOOLONG
+		   : 0;
 }
 
 static int default_tmp_base(char *out, size_t size)
@@ -111,8 +123,10 @@ static int default_tmp_base(char *out, size_t size)
 	const char *t = getenv("TMPDIR");
 	if (!t || t[0] != '/')
 		t = "/tmp";
-	return snprintf(out, size, "%s/forkbox-%u", t, (unsigned)geteuid()) >= (int)size
-		       ? -ENAMETOOLONG : 0;
+	return snprintf(out, size, "%s/forkbox-%u", t, (unsigned)geteuid()) >=
+		       (int)size
+		   ? -ENAMETOOLONG
+		   : 0;
 }
 
 static char **build_env(const char *const *allow)
@@ -182,7 +196,8 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 	if (sb->cfg.log_fd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, sb->cfg.log_fd, 2);
 	else
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY,
+						 0);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
 	sigset_t none, all;
 	sigemptyset(&none);
@@ -192,16 +207,19 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 	/* Own session: a terminal's ^C to the front end does not reach the
 	 * zygote behind its back; the front end decides. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-					       POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+					    POSIX_SPAWN_SETSIGDEF |
+					    POSIX_SPAWN_SETSID);
 	char *argv[] = {(char *)"forkbox-zygote", NULL};
 	pid_t pid;
-	int rc = posix_spawn(&pid, sb->zygote_path, &fa, &attr, argv, sb->zygote_env);
+	int rc = posix_spawn(&pid, sb->zygote_path, &fa, &attr, argv,
+			     sb->zygote_env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);
 	if (rc != 0) {
 		close(sv[0]);
-		return fbx_error_errno(err, rc, "starting the zygote helper %s", sb->zygote_path);
+		return fbx_error_errno(err, rc, "starting the zygote helper %s",
+				       sb->zygote_path);
 	}
 	sb->ctrl = sv[0];
 	sb->zygote_pid = pid;
@@ -219,14 +237,19 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 		else if (pr < 0)
 			rc = -errno;
 	}
-	ssize_t n = rc ? rc : fbx_wire_recv(sb->ctrl, &ready, sizeof(ready), NULL, 0, NULL);
+	ssize_t n =
+	    rc ? rc
+	       : fbx_wire_recv(sb->ctrl, &ready, sizeof(ready), NULL, 0, NULL);
 	if (n != (ssize_t)sizeof(ready) || ready.type != FBX_MSG_READY) {
-		if (n == (ssize_t)sizeof(ready) && ready.type == FBX_MSG_INIT_FAILED) {
+		if (n == (ssize_t)sizeof(ready) &&
+		    ready.type == FBX_MSG_INIT_FAILED) {
 			ready.msg[sizeof(ready.msg) - 1] = '\0';
-			fbx_error_set(err, ready.code > 0 ? ready.code : EINVAL, "%s", ready.msg);
+			fbx_error_set(err, ready.code > 0 ? ready.code : EINVAL,
+				      "%s", ready.msg);
 		} else {
 			fbx_error_set(err, n < 0 ? (int)-n : EPROTO,
-				      "the zygote helper %s did not start (%s)", sb->zygote_path,
+				      "the zygote helper %s did not start (%s)",
+				      sb->zygote_path,
 				      n < 0 ? strerror((int)-n) : "no answer");
 		}
 		zygote_stop(sb, true);
@@ -235,12 +258,14 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 	sb->layers = ready.layers;
 	sb->zygote_gen++;
 	if (ready.swept)
-		fbx_log(sb->cfg.log_fd, "info", "removed %u stale private dirs from %s",
-			ready.swept, sb->init.tmp_base);
+		fbx_log(sb->cfg.log_fd, "info",
+			"removed %u stale private dirs from %s", ready.swept,
+			sb->init.tmp_base);
 	return 0;
 }
 
-int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out, struct fbx_error *err)
+int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
+	     struct fbx_error *err)
 {
 	*out = NULL;
 	struct fbx_sandbox *sb = calloc(1, sizeof(*sb));
@@ -252,27 +277,30 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out, struct fbx_error *
 	int rc = 0;
 	sb->runtime = strdup(cfg->runtime ? cfg->runtime : "native");
 	sb->entry = strdup(cfg->entry ? cfg->entry : "handler");
-	sb->function_name = strdup(cfg->function_name ? cfg->function_name : "forkbox");
+	sb->function_name =
+	    strdup(cfg->function_name ? cfg->function_name : "forkbox");
 	sb->zygote_path = find_zygote(cfg);
 	sb->zygote_env = build_env(cfg->env_allow);
-	if (!sb->runtime || !sb->entry || !sb->function_name || !sb->zygote_path ||
-	    !sb->zygote_env) {
+	if (!sb->runtime || !sb->entry || !sb->function_name ||
+	    !sb->zygote_path || !sb->zygote_env) {
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (cfg->module_path) {
 		sb->module_path = cfg->module_path[0] == '/'
-					  ? strdup(cfg->module_path)
-					  : NULL;
+				      ? strdup(cfg->module_path)
+				      : NULL;
 		if (!sb->module_path) {
 			char cwd[PATH_MAX];
 			if (!getcwd(cwd, sizeof(cwd))) {
 				rc = fbx_error_errno(err, errno, "getcwd");
 				goto fail;
 			}
-			if (asprintf(&sb->module_path, "%s/%s", cwd, cfg->module_path) < 0) {
+			if (asprintf(&sb->module_path, "%s/%s", cwd,
+				     cfg->module_path) < 0) {
 				sb->module_path = NULL;
-				rc = fbx_error_set(err, ENOMEM, "out of memory");
+				rc =
+				    fbx_error_set(err, ENOMEM, "out of memory");
 				goto fail;
 			}
 		}
@@ -282,12 +310,15 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out, struct fbx_error *
 	in->type = FBX_MSG_INIT;
 	in->version = FBX_WIRE_VERSION;
 	snprintf(in->runtime, sizeof(in->runtime), "%s", sb->runtime);
-	if ((rc = find_policy(&sb->cfg, in->policy_path, sizeof(in->policy_path))) < 0 ||
+	if ((rc = find_policy(&sb->cfg, in->policy_path,
+			      sizeof(in->policy_path))) < 0 ||
 	    (rc = cfg->tmp_base
-			  ? (snprintf(in->tmp_base, sizeof(in->tmp_base), "%s", cfg->tmp_base) >=
-					     (int)sizeof(in->tmp_base)
-				     ? -ENAMETOOLONG : 0)
-			  : default_tmp_base(in->tmp_base, sizeof(in->tmp_base))) < 0) {
+		      ? (snprintf(in->tmp_base, sizeof(in->tmp_base), "%s",
+				  cfg->tmp_base) >= (int)sizeof(in->tmp_base)
+			     ? -ENAMETOOLONG
+			     : 0)
+		      : default_tmp_base(in->tmp_base, sizeof(in->tmp_base))) <
+		0) {
 		fbx_error_errno(err, -rc, "policy or tmp base path");
 		goto fail;
 	}
@@ -301,7 +332,8 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out, struct fbx_error *
 	 * invocation's slot): uid 0 without capabilities still owns half the
 	 * file system, and a shared "nobody" would let concurrent
 	 * invocations signal each other and enter each other's dirs. */
-	bool drop = geteuid() == 0 && !(cfg->disable_layers & FBX_LAYER_UID_DROP);
+	bool drop =
+	    geteuid() == 0 && !(cfg->disable_layers & FBX_LAYER_UID_DROP);
 	in->run_uid = drop ? FBX_RUN_UID_BASE : -1;
 	in->run_gid = drop ? FBX_RUN_UID_BASE : -1;
 	in->disable_layers = cfg->disable_layers;
@@ -348,12 +380,18 @@ unsigned fbx_layers(fbx_sandbox *sb)
 const char *fbx_layer_name(unsigned layer)
 {
 	switch (layer) {
-	case FBX_LAYER_SECCOMP: return "seccomp";
-	case FBX_LAYER_SECCOMP_NOTIFY: return "seccomp-notify";
-	case FBX_LAYER_PIDNS: return "pidns";
-	case FBX_LAYER_UID_DROP: return "uid-drop";
-	case FBX_LAYER_SUBREAPER: return "subreaper";
-	default: return NULL;
+	case FBX_LAYER_SECCOMP:
+		return "seccomp";
+	case FBX_LAYER_SECCOMP_NOTIFY:
+		return "seccomp-notify";
+	case FBX_LAYER_PIDNS:
+		return "pidns";
+	case FBX_LAYER_UID_DROP:
+		return "uid-drop";
+	case FBX_LAYER_SUBREAPER:
+		return "subreaper";
+	default:
+		return NULL;
 	}
 }
 
@@ -361,28 +399,34 @@ void fbx_host_zygote_failed(struct fbx_sandbox *sb, uint64_t gen, bool kill_it)
 {
 	pthread_mutex_lock(&sb->lock);
 	if (sb->zygote_gen == gen && sb->ctrl >= 0) {
-		fbx_log(sb->cfg.log_fd, "warn", "zygote (pid %d) %s; it will be restarted",
-			(int)sb->zygote_pid, kill_it ? "stopped answering" : "died");
+		fbx_log(sb->cfg.log_fd, "warn",
+			"zygote (pid %d) %s; it will be restarted",
+			(int)sb->zygote_pid,
+			kill_it ? "stopped answering" : "died");
 		zygote_stop(sb, kill_it);
 	}
 	pthread_mutex_unlock(&sb->lock);
 }
 
-int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms, const int fds[4],
-		   bool *restarted, uint64_t *gen, struct fbx_error *err)
+int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
+		   const int fds[4], bool *restarted, uint64_t *gen,
+		   struct fbx_error *err)
 {
-	struct fbx_msg_spawn msg = {.type = FBX_MSG_SPAWN, .timeout_ms = timeout_ms};
+	struct fbx_msg_spawn msg = {.type = FBX_MSG_SPAWN,
+				    .timeout_ms = timeout_ms};
 	int rc = 0;
 	*restarted = false;
 	pthread_mutex_lock(&sb->lock);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (sb->ctrl < 0) {
-			fbx_log(sb->cfg.log_fd, "warn", "restarting the zygote");
+			fbx_log(sb->cfg.log_fd, "warn",
+				"restarting the zygote");
 			rc = zygote_start(sb, err);
 			if (rc < 0)
 				break;
 			*restarted = true;
-			fbx_log(sb->cfg.log_fd, "warn", "zygote restarted (pid %d)",
+			fbx_log(sb->cfg.log_fd, "warn",
+				"zygote restarted (pid %d)",
 				(int)sb->zygote_pid);
 		}
 		rc = fbx_wire_send(sb->ctrl, &msg, sizeof(msg), fds, 4);
@@ -391,8 +435,8 @@ int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms, const int fds[4]
 			break;
 		}
 		/* EPIPE/ECONNRESET: it died since the last invocation. */
-		fbx_log_errno(sb->cfg.log_fd, "warn", -rc, "zygote (pid %d) is gone",
-			      (int)sb->zygote_pid);
+		fbx_log_errno(sb->cfg.log_fd, "warn", -rc,
+			      "zygote (pid %d) is gone", (int)sb->zygote_pid);
 		zygote_stop(sb, true);
 		fbx_error_errno(err, -rc, "sending to the zygote");
 	}

@@ -13,7 +13,7 @@
 #include "wire.h"
 
 struct fbx_sandbox {
-	pthread_mutex_t lock; /* guards everything about the zygote */
+	pthread_mutex_t lock;  /* guards everything about the zygote */
 	struct fbx_config cfg; /* strings below are owned copies */
 	char *runtime;
 	char *module_path; /* absolute */
@@ -23,7 +23,7 @@ struct fbx_sandbox {
 	char **zygote_env; /* allow-listed host environment */
 	struct fbx_msg_init init;
 
-	int ctrl;	   /* control socket to the zygote, -1 when down */
+	int ctrl; /* control socket to the zygote, -1 when down */
 	pid_t zygote_pid;
 	uint64_t zygote_gen; /* bumped at every (re)start */
 	uint32_t layers;
@@ -44,7 +44,8 @@ void fbx_host_zygote_failed(struct fbx_sandbox *sb, uint64_t gen, bool kill_it);
 struct fbx_outcome {
 	const char *id_json;
 	const char *request_id;
-	const struct fbx_msg_done *done; /* NULL when the zygote never answered */
+	const struct fbx_msg_done
+	    *done; /* NULL when the zygote never answered */
 	bool output_too_large;
 	size_t max_result_bytes;
 	uint32_t timeout_ms;

@@ -91,7 +91,8 @@ static enum read_state read_result(struct collector *c)
 	if (st != READ_DATA)
 		return st;
 	size_t take = (size_t)n;
-	if (c->result_len + take > c->max_result + sizeof(struct fbx_frame_header)) {
+	if (c->result_len + take >
+	    c->max_result + sizeof(struct fbx_frame_header)) {
 		c->too_large = true;
 		ask_kill(c);
 		return READ_END;
@@ -149,7 +150,8 @@ static enum read_state read_logs(struct collector *c)
 
 static void read_done(struct collector *c)
 {
-	ssize_t n = fbx_wire_recv(c->status_fd, &c->done, sizeof(c->done), NULL, 0, NULL);
+	ssize_t n = fbx_wire_recv(c->status_fd, &c->done, sizeof(c->done), NULL,
+				  0, NULL);
 	if (n == (ssize_t)sizeof(c->done) && c->done.type == FBX_MSG_DONE) {
 		c->have_done = true;
 		c->done.msg[sizeof(c->done.msg) - 1] = '\0';
@@ -165,9 +167,9 @@ static int collect(struct collector *c, int64_t guard_ms)
 {
 	while (!c->have_done && !c->zygote_gone) {
 		struct pollfd p[3] = {
-			{.fd = c->status_fd, .events = POLLIN},
-			{.fd = c->result_fd, .events = POLLIN},
-			{.fd = c->log_fd, .events = POLLIN},
+		    {.fd = c->status_fd, .events = POLLIN},
+		    {.fd = c->result_fd, .events = POLLIN},
+		    {.fd = c->log_fd, .events = POLLIN},
 		};
 		int64_t left = guard_ms - now_ms_mono();
 		if (left <= 0)
@@ -196,12 +198,15 @@ static int resolve_module(struct fbx_sandbox *sb, const struct fbx_request *rq,
 			  struct fbx_job *job, const char **why)
 {
 	if (rq->has_module && !sb->cfg.allow_request_modules) {
-		*why = "this forkbox does not accept modules in requests (start it with --allow-request-modules)";
+		*why = "this forkbox does not accept modules in requests "
+		       "(start it with --allow-request-modules)";
 		return -EPERM;
 	}
 	if (rq->has_module) {
-		if (rq->module_runtime && strcmp(rq->module_runtime, sb->runtime) != 0) {
-			*why = "the request's module.runtime differs from the runtime this forkbox was started with";
+		if (rq->module_runtime &&
+		    strcmp(rq->module_runtime, sb->runtime) != 0) {
+			*why = "the request's module.runtime differs from the "
+			       "runtime this forkbox was started with";
 			return -EINVAL;
 		}
 		job->module_path = rq->module_path;
@@ -216,7 +221,8 @@ static int resolve_module(struct fbx_sandbox *sb, const struct fbx_request *rq,
 		return 0;
 	}
 	if (!sb->module_path) {
-		*why = "no module: the request has none and forkbox was started without --module";
+		*why = "no module: the request has none and forkbox was "
+		       "started without --module";
 		return -EINVAL;
 	}
 	job->module_path = sb->module_path;
@@ -238,25 +244,31 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 	struct fbx_error perr = {0};
 	*response = NULL;
 	memset(&rq, 0, sizeof(rq));
-	if (fbx_request_parse(request, request_len, sb->cfg.max_request_bytes, &rq, &perr) < 0) {
-		*response = fbx_error_response(rq.id_json, "Forkbox.InvalidRequest", perr.msg);
+	if (fbx_request_parse(request, request_len, sb->cfg.max_request_bytes,
+			      &rq, &perr) < 0) {
+		*response = fbx_error_response(
+		    rq.id_json, "Forkbox.InvalidRequest", perr.msg);
 		fbx_request_free(&rq);
-		return *response ? 0 : fbx_error_set(err, ENOMEM, "out of memory");
+		return *response ? 0
+				 : fbx_error_set(err, ENOMEM, "out of memory");
 	}
 
 	struct fbx_job job = {0};
 	const char *why = NULL;
 	char *abs_path = NULL;
 	if (resolve_module(sb, &rq, &job, &why) < 0) {
-		*response = fbx_error_response(rq.id_json, "Forkbox.InvalidRequest", why);
+		*response = fbx_error_response(rq.id_json,
+					       "Forkbox.InvalidRequest", why);
 		fbx_request_free(&rq);
-		return *response ? 0 : fbx_error_set(err, ENOMEM, "out of memory");
+		return *response ? 0
+				 : fbx_error_set(err, ENOMEM, "out of memory");
 	}
 	/* The child's cwd is its private dir: relative paths are the
 	 * caller's, resolved here. */
 	if (job.module_path && job.module_path[0] != '/') {
 		char cwd[4096];
-		if (getcwd(cwd, sizeof(cwd)) && asprintf(&abs_path, "%s/%s", cwd, job.module_path) > 0)
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&abs_path, "%s/%s", cwd, job.module_path) > 0)
 			job.module_path = abs_path;
 	}
 
@@ -291,10 +303,14 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 		job.cognito_identity = (char *)ctx->cognito_identity;
 	}
 
-	struct collector c = {.result_fd = -1, .log_fd = -1, .status_fd = -1,
-			      .max_result = sb->cfg.max_result_bytes,
-			      .max_log = sb->cfg.max_log_bytes ? sb->cfg.max_log_bytes : 1};
-	struct fbx_outcome o = {.id_json = rq.id_json, .request_id = request_id,
+	struct collector c = {
+	    .result_fd = -1,
+	    .log_fd = -1,
+	    .status_fd = -1,
+	    .max_result = sb->cfg.max_result_bytes,
+	    .max_log = sb->cfg.max_log_bytes ? sb->cfg.max_log_bytes : 1};
+	struct fbx_outcome o = {.id_json = rq.id_json,
+				.request_id = request_id,
 				.max_result_bytes = sb->cfg.max_result_bytes,
 				.timeout_ms = timeout_ms};
 	int rp[2] = {-1, -1}, lp[2] = {-1, -1}, sp[2] = {-1, -1};
@@ -303,9 +319,11 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 	c.logs = malloc(c.max_log);
 	if (!rc && !c.logs)
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
-	if (!rc && (pipe2(rp, O_CLOEXEC) < 0 || pipe2(lp, O_CLOEXEC) < 0 ||
-		    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0))
-		rc = fbx_error_errno(err, errno, "creating the invocation's channels");
+	if (!rc &&
+	    (pipe2(rp, O_CLOEXEC) < 0 || pipe2(lp, O_CLOEXEC) < 0 ||
+	     socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0))
+		rc = fbx_error_errno(err, errno,
+				     "creating the invocation's channels");
 	bool restarted = false;
 	uint64_t gen = 0;
 	if (!rc) {
@@ -326,13 +344,17 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 		rc = collect(&c, now_ms_mono() + timeout_ms + ZYGOTE_GRACE_MS);
 		if (rc == -ETIMEDOUT) {
 			fbx_host_zygote_failed(sb, gen, true);
-			fbx_error_set(err, ETIMEDOUT, "the zygote did not report within %d ms of the deadline; it was replaced",
+			fbx_error_set(err, ETIMEDOUT,
+				      "the zygote did not report within %d ms "
+				      "of the deadline; it was replaced",
 				      ZYGOTE_GRACE_MS);
 		} else if (rc < 0) {
 			fbx_error_errno(err, -rc, "waiting for the invocation");
 		} else if (c.zygote_gone) {
 			fbx_host_zygote_failed(sb, gen, false);
-			rc = fbx_error_set(err, EPIPE, "the zygote died during the invocation; it will be restarted");
+			rc = fbx_error_set(err, EPIPE,
+					   "the zygote died during the "
+					   "invocation; it will be restarted");
 		}
 	}
 	o.internal_error = rc < 0 ? err->msg : NULL;
@@ -346,13 +368,16 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 		o.frame = c.result + sizeof(h);
 		o.frame_len = c.result_len - sizeof(h);
 		if (o.frame_len > h.len)
-			o.frame_len = h.len; /* bytes after the frame are ignored */
+			o.frame_len =
+			    h.len; /* bytes after the frame are ignored */
 		o.frame_truncated = o.frame_len < h.len;
 	}
 	char *logs = NULL;
 	char note[96];
-	int note_len = snprintf(note, sizeof(note), "[forkbox: %llu earlier bytes of output dropped]\n",
-				(unsigned long long)c.logs_dropped);
+	int note_len =
+	    snprintf(note, sizeof(note),
+		     "[forkbox: %llu earlier bytes of output dropped]\n",
+		     (unsigned long long)c.logs_dropped);
 	if (c.logs_dropped && (logs = malloc((size_t)note_len + c.logs_len))) {
 		memcpy(logs, note, (size_t)note_len);
 		memcpy(logs + note_len, c.logs, c.logs_len);

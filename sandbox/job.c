@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define JOB_MAGIC "FBXJOB1\n"
+#define JOB_MAGIC     "FBXJOB1\n"
 #define JOB_MAGIC_LEN 8
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -39,7 +39,8 @@ int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 {
 	cJSON *h = cJSON_CreateObject();
 	if (!h)
-		return fbx_error_set(err, ENOMEM, "out of memory building a job");
+		return fbx_error_set(err, ENOMEM,
+				     "out of memory building a job");
 	int rc = 0;
 	rc |= add_str(h, "request_id", job->request_id);
 	rc |= add_str(h, "function_name", job->function_name);
@@ -51,14 +52,25 @@ int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 	rc |= add_str(h, "module_path", job->module_path);
 	rc |= add_str(h, "module_name", job->module_name);
 	rc |= add_str(h, "entry", job->entry);
-	rc |= cJSON_AddNumberToObject(h, "deadline_ms", (double)job->deadline_ms) ? 0 : -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "memory_mb", (double)job->memory_mb) ? 0 : -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "source_len", (double)job->module_source_len) ? 0 : -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "event_len", (double)job->event_len) ? 0 : -ENOMEM;
+	rc |=
+	    cJSON_AddNumberToObject(h, "deadline_ms", (double)job->deadline_ms)
+		? 0
+		: -ENOMEM;
+	rc |= cJSON_AddNumberToObject(h, "memory_mb", (double)job->memory_mb)
+		  ? 0
+		  : -ENOMEM;
+	rc |= cJSON_AddNumberToObject(h, "source_len",
+				      (double)job->module_source_len)
+		  ? 0
+		  : -ENOMEM;
+	rc |= cJSON_AddNumberToObject(h, "event_len", (double)job->event_len)
+		  ? 0
+		  : -ENOMEM;
 	char *header = rc == 0 ? cJSON_PrintUnformatted(h) : NULL;
 	cJSON_Delete(h);
 	if (!header)
-		return fbx_error_set(err, ENOMEM, "out of memory building a job");
+		return fbx_error_set(err, ENOMEM,
+				     "out of memory building a job");
 
 	int fd = memfd_create("forkbox-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
@@ -78,8 +90,9 @@ int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 	free(header);
 	/* Sealed so that nothing the host does later can change what the
 	 * child reads. */
-	if (!rc && fcntl(fd, F_ADD_SEALS,
-			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+	if (!rc &&
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		rc = -errno;
 	if (rc) {
 		close(fd);
@@ -165,16 +178,20 @@ int fbx_job_from_fd(int fd, struct fbx_job *job, struct fbx_error *err)
 	if (source_len) {
 		job->module_source = malloc(source_len + 1);
 		if (!job->module_source)
-			return fbx_error_set(err, ENOMEM, "out of memory reading the module source");
+			return fbx_error_set(
+			    err, ENOMEM,
+			    "out of memory reading the module source");
 		rc = read_exact(fd, job->module_source, source_len);
 		if (rc)
-			return fbx_error_errno(err, -rc, "reading the module source");
+			return fbx_error_errno(err, -rc,
+					       "reading the module source");
 		job->module_source[source_len] = '\0';
 		job->module_source_len = source_len;
 	}
 	job->event = malloc(event_len + 1);
 	if (!job->event)
-		return fbx_error_set(err, ENOMEM, "out of memory reading the event");
+		return fbx_error_set(err, ENOMEM,
+				     "out of memory reading the event");
 	rc = read_exact(fd, job->event, event_len);
 	if (rc)
 		return fbx_error_errno(err, -rc, "reading the event");

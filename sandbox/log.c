@@ -42,11 +42,12 @@ void fbx_log_write(int fd, const char *level, const char *func, int line,
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	char out[2048];
-	size_t len = (size_t)snprintf(
-		out, sizeof(out),
-		"{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%d,\"at\":\"%s:%d\",\"msg\":\"",
-		(long long)ts.tv_sec, ts.tv_nsec / 1000000, level,
-		(int)getpid(), func, line);
+	size_t len =
+	    (size_t)snprintf(out, sizeof(out),
+			     "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%d,"
+			     "\"at\":\"%s:%d\",\"msg\":\"",
+			     (long long)ts.tv_sec, ts.tv_nsec / 1000000, level,
+			     (int)getpid(), func, line);
 	if (len >= sizeof(out))
 		len = sizeof(out) - 1;
 	len = json_escape_into(out, len, sizeof(out) - 64, msg);
@@ -60,7 +61,8 @@ void fbx_log_write(int fd, const char *level, const char *func, int line,
 	}
 	out[len++] = '}';
 	out[len++] = '\n';
-	/* One write() per line so lines from several threads never interleave. */
+	/* One write() per line so lines from several threads never interleave.
+	 */
 	ssize_t n;
 	do
 		n = write(fd, out, len);

@@ -31,17 +31,21 @@ static void fill_report(const struct fbx_outcome *o, struct fbx_report *r)
 	}
 }
 
-/* A module-reported error frame: {"errorType", "errorMessage", "stackTrace"}. */
-static char *error_from_frame(const struct fbx_outcome *o, struct fbx_response *resp,
-			      cJSON **keep)
+/* A module-reported error frame: {"errorType", "errorMessage", "stackTrace"}.
+ */
+static char *error_from_frame(const struct fbx_outcome *o,
+			      struct fbx_response *resp, cJSON **keep)
 {
 	cJSON *e = cJSON_ParseWithLength(o->frame, o->frame_len);
 	*keep = e;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "errorType");
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "errorMessage");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "stackTrace");
-	resp->error_type = cJSON_IsString(t) ? t->valuestring : "Runtime.Unknown";
-	resp->error_message = cJSON_IsString(m) ? m->valuestring : "the module reported an unreadable error";
+	resp->error_type =
+	    cJSON_IsString(t) ? t->valuestring : "Runtime.Unknown";
+	resp->error_message = cJSON_IsString(m)
+				  ? m->valuestring
+				  : "the module reported an unreadable error";
 	return cJSON_IsArray(st) ? cJSON_PrintUnformatted(st) : NULL;
 }
 
@@ -51,11 +55,11 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 	struct fbx_report report;
 	fill_report(o, &report);
 	struct fbx_response resp = {
-		.id_json = o->id_json,
-		.request_id = o->request_id,
-		.logs = o->logs,
-		.logs_len = o->logs_len,
-		.report = o->done ? &report : NULL,
+	    .id_json = o->id_json,
+	    .request_id = o->request_id,
+	    .logs = o->logs,
+	    .logs_len = o->logs_len,
+	    .report = o->done ? &report : NULL,
 	};
 	const struct fbx_msg_done *d = o->done;
 	char msg[1024];
@@ -66,66 +70,87 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 
 	if (o->internal_error || !d) {
 		resp.error_type = "Forkbox.InternalError";
-		resp.error_message = o->internal_error ? o->internal_error : "no report from the zygote";
+		resp.error_message = o->internal_error
+					 ? o->internal_error
+					 : "no report from the zygote";
 		rc = -(err && err->code ? err->code : EIO);
 	} else if (d->flags & FBX_DONE_SETUP_FAILED) {
-		snprintf(msg, sizeof(msg), "the sandbox could not be set up: %s", d->msg);
+		snprintf(msg, sizeof(msg),
+			 "the sandbox could not be set up: %s", d->msg);
 		resp.error_type = "Forkbox.InternalError";
 		resp.error_message = msg;
-		rc = fbx_error_set(err, d->setup_errno > 0 ? d->setup_errno : EIO, "%s", msg);
+		rc = fbx_error_set(
+		    err, d->setup_errno > 0 ? d->setup_errno : EIO, "%s", msg);
 	} else if (d->flags & FBX_DONE_TIMED_OUT) {
 		snprintf(msg, sizeof(msg), "Task timed out after %.2f seconds",
 			 (double)o->timeout_ms / 1000.0);
 		resp.error_type = "Sandbox.Timedout";
 		resp.error_message = msg;
 	} else if (d->flags & FBX_DONE_SYSCALL_DENIED) {
-		snprintf(msg, sizeof(msg), "the module called %s, which the seccomp policy denies; it was killed",
+		snprintf(msg, sizeof(msg),
+			 "the module called %s, which the seccomp policy "
+			 "denies; it was killed",
 			 d->syscall_name);
 		resp.error_type = "Forkbox.SyscallDenied";
 		resp.error_message = msg;
 		resp.syscall = d->syscall_name;
 	} else if (o->output_too_large) {
-		snprintf(msg, sizeof(msg), "the result exceeds the limit of %zu bytes",
+		snprintf(msg, sizeof(msg),
+			 "the result exceeds the limit of %zu bytes",
 			 o->max_result_bytes);
 		resp.error_type = "Forkbox.OutputTooLarge";
 		resp.error_message = msg;
-	} else if (o->frame && !o->frame_truncated && o->frame_kind == FBX_FRAME_RESULT) {
+	} else if (o->frame && !o->frame_truncated &&
+		   o->frame_kind == FBX_FRAME_RESULT) {
 		if (fbx_json_is_valid(o->frame, o->frame_len)) {
 			resp.result_json = o->frame;
 			resp.result_len = o->frame_len;
 		} else {
 			resp.error_type = "Runtime.MarshalError";
-			resp.error_message = "the handler's result is not valid JSON (UTF-8)";
+			resp.error_message =
+			    "the handler's result is not valid JSON (UTF-8)";
 		}
-	} else if (o->frame && !o->frame_truncated && o->frame_kind == FBX_FRAME_ERROR) {
+	} else if (o->frame && !o->frame_truncated &&
+		   o->frame_kind == FBX_FRAME_ERROR) {
 		trace = error_from_frame(o, &resp, &parsed);
 		resp.stack_trace_json = trace;
 	} else if (WIFSIGNALED(d->wait_status)) {
 		int sig = WTERMSIG(d->wait_status);
-		const char *signame = fbx_signal_name(sig, sigbuf, sizeof(sigbuf));
+		const char *signame =
+		    fbx_signal_name(sig, sigbuf, sizeof(sigbuf));
 		if (sig == SIGSYS) {
 			resp.error_type = "Forkbox.SyscallDenied";
-			snprintf(msg, sizeof(msg), "the module called a syscall the seccomp policy denies (%s); which one is unknown on this kernel",
-				 signame);
+			snprintf(
+			    msg, sizeof(msg),
+			    "the module called a syscall the seccomp policy "
+			    "denies (%s); which one is unknown on this kernel",
+			    signame);
 		} else {
 			resp.error_type = "Runtime.ExitError";
-			snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited with error: signal: %s%s",
+			snprintf(msg, sizeof(msg),
+				 "RequestId: %s Error: Runtime exited with "
+				 "error: signal: %s%s",
 				 o->request_id, signame,
 				 sig == SIGXFSZ ? " (file size limit exceeded)"
-				 : sig == SIGXCPU ? " (CPU time limit exceeded)" : "");
+				 : sig == SIGXCPU ? " (CPU time limit exceeded)"
+						  : "");
 		}
 		resp.error_message = msg;
 	} else {
 		resp.error_type = "Runtime.ExitError";
-		snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited with error: exit status %d%s",
+		snprintf(msg, sizeof(msg),
+			 "RequestId: %s Error: Runtime exited with error: exit "
+			 "status %d%s",
 			 o->request_id, WEXITSTATUS(d->wait_status),
-			 o->frame_truncated ? " (after a partial result)" : " (without a result)");
+			 o->frame_truncated ? " (after a partial result)"
+					    : " (without a result)");
 		resp.error_message = msg;
 	}
 	*response = fbx_response_build(&resp);
 	free(trace);
 	cJSON_Delete(parsed);
 	if (!*response)
-		return fbx_error_set(err, ENOMEM, "out of memory building a response");
+		return fbx_error_set(err, ENOMEM,
+				     "out of memory building a response");
 	return rc;
 }

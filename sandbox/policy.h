@@ -30,13 +30,19 @@
 enum fbx_action {
 	FBX_ACTION_ALLOW,
 	FBX_ACTION_ERRNO, /* with an errno value */
-	FBX_ACTION_KILL,  /* kill the process; reported as Forkbox.SyscallDenied */
+	FBX_ACTION_KILL,  /* kill the process; reported as Forkbox.SyscallDenied
+			   */
 	FBX_ACTION_TRAP,  /* SIGSYS to the thread */
-	FBX_ACTION_LOG,   /* allow and log */
+	FBX_ACTION_LOG,	  /* allow and log */
 };
 
 enum fbx_cmp_op {
-	FBX_CMP_EQ, FBX_CMP_NE, FBX_CMP_LT, FBX_CMP_LE, FBX_CMP_GT, FBX_CMP_GE,
+	FBX_CMP_EQ,
+	FBX_CMP_NE,
+	FBX_CMP_LT,
+	FBX_CMP_LE,
+	FBX_CMP_GT,
+	FBX_CMP_GE,
 	FBX_CMP_MASKED_SET, /* argN & VALUE: any of the flags set */
 	FBX_CMP_IN,	    /* argN in VALUE: no flag outside VALUE set */
 };
@@ -73,7 +79,7 @@ struct fbx_policy {
 	size_t n_rules;
 	enum fbx_action default_action; /* FBX_ACTION_KILL unless @default */
 	int default_errno;
-	int unknown_errno;		/* @unknown errno; -1 when not given */
+	int unknown_errno; /* @unknown errno; -1 when not given */
 	/* Names skipped because unknown on this architecture, for notices. */
 	char **skipped;
 	size_t n_skipped;

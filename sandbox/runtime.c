@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const struct fbx_runtime_ops *const runtimes[] = {
-	&fbx_runtime_native,
+    &fbx_runtime_native,
 };
 
 const struct fbx_runtime_ops *fbx_runtime_find(const char *name)

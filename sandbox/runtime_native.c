@@ -59,8 +59,9 @@ static int native_stage(struct fbx_child *c)
 {
 	const struct fbx_job *j = &c->job;
 	if (!j->module_path)
-		return import_error(c, "Unable to import module: %s%s",
-				    "native modules are shared objects: give a \"path\"", "");
+		return import_error(
+		    c, "Unable to import module: %s%s",
+		    "native modules are shared objects: give a \"path\"", "");
 	/* Opened as the unprivileged user, so a request cannot name a file
 	 * only the daemon may read. */
 	int in = open(j->module_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -73,14 +74,18 @@ static int native_stage(struct fbx_child *c)
 		return import_error(c, "Unable to import module '%s': %s",
 				    j->module_path, "not a regular file");
 	}
-	const char *name = j->module_name ? j->module_name : base_name(j->module_path);
-	int out = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0500);
+	const char *name =
+	    j->module_name ? j->module_name : base_name(j->module_path);
+	int out = open(
+	    name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0500);
 	int rc = out < 0 ? -errno : copy_file(in, out);
 	close(in);
 	if (out >= 0 && close(out) < 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0)
-		return import_error(c, "Unable to import module '%s': copying into the private dir: %s",
+		return import_error(c,
+				    "Unable to import module '%s': copying "
+				    "into the private dir: %s",
 				    j->module_path, strerror(-rc));
 	return 0;
 }
@@ -89,7 +94,8 @@ static int native_run(struct fbx_child *c)
 {
 	const struct fbx_job *j = &c->job;
 	char path[PATH_MAX + 256];
-	const char *name = j->module_name ? j->module_name : base_name(j->module_path);
+	const char *name =
+	    j->module_name ? j->module_name : base_name(j->module_path);
 	snprintf(path, sizeof(path), "%s/%s", c->tmp_dir, name);
 
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -101,16 +107,19 @@ static int native_run(struct fbx_child *c)
 	}
 	const uint32_t *abi = dlsym(h, "forkbox_module_abi_version");
 	if (!abi) {
-		import_error(c, "Unable to import module '%s': %s", name,
-			     "not a forkbox module (no FORKBOX_MODULE() in it)");
+		import_error(
+		    c, "Unable to import module '%s': %s", name,
+		    "not a forkbox module (no FORKBOX_MODULE() in it)");
 		return 0;
 	}
 	if (*abi != FORKBOX_ABI_VERSION) {
 		char msg[256];
 		snprintf(msg, sizeof(msg),
-			 "Unable to import module '%s': built for module ABI %u, this forkbox loads ABI %u",
+			 "Unable to import module '%s': built for module ABI "
+			 "%u, this forkbox loads ABI %u",
 			 name, *abi, FORKBOX_ABI_VERSION);
-		fbx_frame_write_error(c->result_fd, "Runtime.ImportModuleError", msg);
+		fbx_frame_write_error(c->result_fd, "Runtime.ImportModuleError",
+				      msg);
 		return 0;
 	}
 	const char *entry = j->entry ? j->entry : "handler";
@@ -118,33 +127,37 @@ static int native_run(struct fbx_child *c)
 	*(void **)&fn = dlsym(h, entry);
 	if (!fn) {
 		char msg[512];
-		snprintf(msg, sizeof(msg), "Handler '%s' missing on module '%s'",
-			 entry, name);
-		fbx_frame_write_error(c->result_fd, "Runtime.HandlerNotFound", msg);
+		snprintf(msg, sizeof(msg),
+			 "Handler '%s' missing on module '%s'", entry, name);
+		fbx_frame_write_error(c->result_fd, "Runtime.HandlerNotFound",
+				      msg);
 		return 0;
 	}
 
 	fbx_context ctx = {
-		.abi_version = FORKBOX_ABI_VERSION,
-		.size = sizeof(fbx_context),
-		.request_id = j->request_id ? j->request_id : "",
-		.function_name = j->function_name ? j->function_name : "",
-		.invoked_function_arn = j->invoked_function_arn ? j->invoked_function_arn : "",
-		.trace_id = j->trace_id ? j->trace_id : "",
-		.client_context = j->client_context ? j->client_context : "",
-		.cognito_identity = j->cognito_identity ? j->cognito_identity : "",
-		.deadline_ms = j->deadline_ms,
-		.memory_limit_mb = j->memory_mb,
-		.tmp_dir = c->tmp_dir,
+	    .abi_version = FORKBOX_ABI_VERSION,
+	    .size = sizeof(fbx_context),
+	    .request_id = j->request_id ? j->request_id : "",
+	    .function_name = j->function_name ? j->function_name : "",
+	    .invoked_function_arn =
+		j->invoked_function_arn ? j->invoked_function_arn : "",
+	    .trace_id = j->trace_id ? j->trace_id : "",
+	    .client_context = j->client_context ? j->client_context : "",
+	    .cognito_identity = j->cognito_identity ? j->cognito_identity : "",
+	    .deadline_ms = j->deadline_ms,
+	    .memory_limit_mb = j->memory_mb,
+	    .tmp_dir = c->tmp_dir,
 	};
 	char *result = fn(j->event, j->event_len, &ctx);
 	/* stdout is a pipe, hence fully buffered: flush before _exit. */
 	fflush(NULL);
 	if (!result || ctx.failed) {
-		fbx_frame_write_error(c->result_fd,
-				      ctx.failed ? ctx.error_type : "Function.Error",
-				      ctx.failed ? ctx.error_message
-						 : "handler returned NULL without calling fbx_fail()");
+		fbx_frame_write_error(
+		    c->result_fd,
+		    ctx.failed ? ctx.error_type : "Function.Error",
+		    ctx.failed
+			? ctx.error_message
+			: "handler returned NULL without calling fbx_fail()");
 		return 0;
 	}
 	fbx_frame_write(c->result_fd, FBX_FRAME_RESULT, result, strlen(result));
@@ -152,8 +165,8 @@ static int native_run(struct fbx_child *c)
 }
 
 const struct fbx_runtime_ops fbx_runtime_native = {
-	.name = "native",
-	.zygote_init = NULL,
-	.stage = native_stage,
-	.run = native_run,
+    .name = "native",
+    .zygote_init = NULL,
+    .stage = native_stage,
+    .run = native_run,
 };

@@ -257,13 +257,17 @@ int fbx_tmpdir_is_ours(const char *name)
 }
 
 int fbx_tmpdir_retire(int base_fd, const char *name,
-		      char trash[FBX_TMPDIR_TRASH_LEN + 1], struct fbx_error *err)
+		      char trash[FBX_TMPDIR_TRASH_LEN + 1],
+		      struct fbx_error *err)
 {
-	snprintf(trash, FBX_TMPDIR_TRASH_LEN + 1, "%s%s", FBX_TMPDIR_TRASH_PREFIX, name);
+	snprintf(trash, FBX_TMPDIR_TRASH_LEN + 1, "%s%s",
+		 FBX_TMPDIR_TRASH_PREFIX, name);
 	/* NOREPLACE: a trash entry of that name (impossible short of a UUID
 	 * collision) is never overwritten. */
-	if (syscall(SYS_renameat2, base_fd, name, base_fd, trash, RENAME_NOREPLACE) < 0)
-		return fbx_error_errno(err, errno, "moving private dir %s aside", name);
+	if (syscall(SYS_renameat2, base_fd, name, base_fd, trash,
+		    RENAME_NOREPLACE) < 0)
+		return fbx_error_errno(err, errno,
+				       "moving private dir %s aside", name);
 	return 0;
 }
 

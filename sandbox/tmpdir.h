@@ -21,12 +21,12 @@
  * cheap syscall, before the invocation is reported), then removed. The
  * stale sweep takes both shapes. */
 #define FBX_TMPDIR_TRASH_PREFIX ".trash-"
-#define FBX_TMPDIR_TRASH_LEN (7 + FBX_TMPDIR_NAME_LEN)
+#define FBX_TMPDIR_TRASH_LEN	(7 + FBX_TMPDIR_NAME_LEN)
 /* A spare child's dir is made ahead as ".spare-<uuid>" and renamed to
  * "<uuid>" when its job arrives: a rename is far cheaper than a mkdir on
  * a busy ext4, and a dir nobody has used yet never looks like one in use. */
 #define FBX_TMPDIR_SPARE_PREFIX ".spare-"
-#define FBX_TMPDIR_SPARE_LEN (7 + FBX_TMPDIR_NAME_LEN)
+#define FBX_TMPDIR_SPARE_LEN	(7 + FBX_TMPDIR_NAME_LEN)
 
 /* The lock file in the base: every live forkbox sharing the base holds it
  * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
@@ -77,7 +77,8 @@ int fbx_tmpdir_is_ours(const char *name);
 /* Renames <base>/<name> to <base>/.trash-<name> (written into trash), so
  * that it is gone from its path at once and can be removed at leisure. */
 int fbx_tmpdir_retire(int base_fd, const char *name,
-		      char trash[FBX_TMPDIR_TRASH_LEN + 1], struct fbx_error *err);
+		      char trash[FBX_TMPDIR_TRASH_LEN + 1],
+		      struct fbx_error *err);
 
 /* Removes <base>/<name> and everything below it without following links
  * and without crossing mount points (a mount point found is left in place

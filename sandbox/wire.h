@@ -45,7 +45,6 @@ enum fbx_msg_type {
 	FBX_MSG_JOB,
 };
 
-
 struct fbx_msg_init {
 	uint32_t type;
 	uint32_t version;
@@ -85,8 +84,9 @@ struct fbx_msg_spawn {
 enum {
 	FBX_DONE_TIMED_OUT = 1u << 0,
 	FBX_DONE_SYSCALL_DENIED = 1u << 1,
-	FBX_DONE_SETUP_FAILED = 1u << 2, /* the sandbox failed, not the module */
-	FBX_DONE_KILLED = 1u << 3,	 /* on the host's request */
+	FBX_DONE_SETUP_FAILED = 1u
+				<< 2, /* the sandbox failed, not the module */
+	FBX_DONE_KILLED = 1u << 3,    /* on the host's request */
 	FBX_DONE_CLEANUP_FAILED = 1u << 4,
 };
 

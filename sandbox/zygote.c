@@ -95,19 +95,25 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 		*err = ENOMEM;
 		return NULL;
 	}
-	char name[FBX_TMPDIR_NAME_LEN + 1], spare_name[FBX_TMPDIR_SPARE_LEN + 1];
+	char name[FBX_TMPDIR_NAME_LEN + 1],
+	    spare_name[FBX_TMPDIR_SPARE_LEN + 1];
 	fbx_tmpdir_new_name(name);
-	snprintf(spare_name, sizeof(spare_name), "%s%s", FBX_TMPDIR_SPARE_PREFIX, name);
-	uid_t uid = z->cfg.run_uid >= 0 ? (uid_t)z->cfg.run_uid + (uid_t)slot : (uid_t)-1;
-	gid_t gid = z->cfg.run_gid >= 0 ? (gid_t)z->cfg.run_gid + (gid_t)slot : (gid_t)-1;
+	snprintf(spare_name, sizeof(spare_name), "%s%s",
+		 FBX_TMPDIR_SPARE_PREFIX, name);
+	uid_t uid = z->cfg.run_uid >= 0 ? (uid_t)z->cfg.run_uid + (uid_t)slot
+					: (uid_t)-1;
+	gid_t gid = z->cfg.run_gid >= 0 ? (gid_t)z->cfg.run_gid + (gid_t)slot
+					: (gid_t)-1;
 	struct fbx_error e = {0};
 	if (fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
 		fbx_log(z->log_fd, "error", "%s", e.msg);
 		*err = e.code;
 		return NULL;
 	}
-	int dir_fd = openat(z->base_fd, spare_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir_fd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+	int dir_fd = openat(z->base_fd, spare_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir_fd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		*err = errno;
 		if (dir_fd >= 0)
 			close(dir_fd);
@@ -115,21 +121,21 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 		return NULL;
 	}
 	struct fbx_child_args args = {
-		.cfg = &z->cfg,
-		.bpf = &z->bpf,
-		.seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
-		.runtime = z->runtime,
-		.zygote_pid = z->pid,
-		.zygote_pidfd = z->self_pidfd,
-		.setup_fd = sp[1],
-		.dir_fd = dir_fd,
-		.signals_changed = &z->signals_changed,
-		/* One uid per concurrent slot: two invocations running at
-		 * once can neither signal each other nor enter each other's
-		 * private dir. A slot is reused only after its last process
-		 * is dead. */
-		.uid = uid,
-		.gid = gid,
+	    .cfg = &z->cfg,
+	    .bpf = &z->bpf,
+	    .seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
+	    .runtime = z->runtime,
+	    .zygote_pid = z->pid,
+	    .zygote_pidfd = z->self_pidfd,
+	    .setup_fd = sp[1],
+	    .dir_fd = dir_fd,
+	    .signals_changed = &z->signals_changed,
+	    /* One uid per concurrent slot: two invocations running at
+	     * once can neither signal each other nor enter each other's
+	     * private dir. A slot is reused only after its last process
+	     * is dead. */
+	    .uid = uid,
+	    .gid = gid,
 	};
 	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
 	if (pid == 0)
@@ -157,7 +163,8 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 	z->n_active++;
 	z->n_spares++;
 	if (ep_add(z, inv->setup_sock, ev_data(EV_SETUP, slot, gen)) < 0) {
-		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl for a spare");
+		fbx_log_errno(z->log_fd, "error", errno,
+			      "epoll_ctl for a spare");
 		fbx_zygote_kill_tree(z, inv);
 	}
 	return inv;
@@ -168,10 +175,12 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
  * are only forked on demand, where a failure reaches the caller. */
 static void spares_fill(struct fbx_zygote *z)
 {
-	while (!z->host_gone && z->n_spares < z->cfg.spares && z->spare_failures < 3) {
+	while (!z->host_gone && z->n_spares < z->cfg.spares &&
+	       z->spare_failures < 3) {
 		int err;
 		if (!spare_fork(z, &err)) {
-			fbx_log_errno(z->log_fd, "warn", err, "cannot fork a spare child");
+			fbx_log_errno(z->log_fd, "warn", err,
+				      "cannot fork a spare child");
 			z->spare_failures++;
 			return;
 		}
@@ -195,7 +204,8 @@ static struct fbx_invocation *spare_take(struct fbx_zygote *z)
 	struct fbx_invocation *fallback = NULL;
 	for (size_t i = 0; i < z->n_invs; i++) {
 		struct fbx_invocation *inv = &z->invs[i];
-		if (!inv->used || !inv->spare || inv->spare_failed || inv->kill_sent)
+		if (!inv->used || !inv->spare || inv->spare_failed ||
+		    inv->kill_sent)
 			continue;
 		if (!spare_alive(inv)) {
 			inv->spare_failed = true;
@@ -222,14 +232,18 @@ static void spawn(struct fbx_zygote *z)
 	}
 	if (n < 0 || (size_t)n != sizeof(msg) || msg.type != FBX_MSG_SPAWN ||
 	    n_fds != 4) {
-		fbx_log(z->log_fd, "error", "malformed spawn message (%zd bytes, %zu fds)", n, n_fds);
+		fbx_log(z->log_fd, "error",
+			"malformed spawn message (%zd bytes, %zu fds)", n,
+			n_fds);
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
 		return;
 	}
 	int status_sock = fds[0];
-	struct fbx_msg_done fail = {.type = FBX_MSG_DONE, .flags = FBX_DONE_SETUP_FAILED};
-	struct fbx_msg_job job = {.type = FBX_MSG_JOB, .timeout_ms = msg.timeout_ms};
+	struct fbx_msg_done fail = {.type = FBX_MSG_DONE,
+				    .flags = FBX_DONE_SETUP_FAILED};
+	struct fbx_msg_job job = {.type = FBX_MSG_JOB,
+				  .timeout_ms = msg.timeout_ms};
 	int err = 0;
 
 	struct fbx_invocation *inv = spare_take(z);
@@ -237,18 +251,21 @@ static void spawn(struct fbx_zygote *z)
 		inv = spare_fork(z, &err);
 	if (!inv) {
 		fail.setup_errno = err;
-		snprintf(fail.msg, sizeof(fail.msg), "cannot fork a child: %s", strerror(err));
+		snprintf(fail.msg, sizeof(fail.msg), "cannot fork a child: %s",
+			 strerror(err));
 		goto refuse;
 	}
 	/* The spare's dir, made ahead, now takes its public name. */
 	char spare_name[FBX_TMPDIR_SPARE_LEN + 1];
-	snprintf(spare_name, sizeof(spare_name), "%s%s", FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	snprintf(spare_name, sizeof(spare_name), "%s%s",
+		 FBX_TMPDIR_SPARE_PREFIX, inv->name);
 	snprintf(job.tmp_name, sizeof(job.tmp_name), "%s", inv->name);
-	if (syscall(SYS_renameat2, z->base_fd, spare_name, z->base_fd, inv->name,
-		    RENAME_NOREPLACE) < 0) {
+	if (syscall(SYS_renameat2, z->base_fd, spare_name, z->base_fd,
+		    inv->name, RENAME_NOREPLACE) < 0) {
 		fail.setup_errno = errno;
-		snprintf(fail.msg, sizeof(fail.msg), "naming the private dir %s: %s",
-			 inv->name, strerror(errno));
+		snprintf(fail.msg, sizeof(fail.msg),
+			 "naming the private dir %s: %s", inv->name,
+			 strerror(errno));
 		fbx_zygote_kill_tree(z, inv);
 		goto refuse;
 	}
@@ -258,7 +275,8 @@ static void spawn(struct fbx_zygote *z)
 	if (rc < 0) {
 		/* The spare died while idle: its reaping cleans up. */
 		fail.setup_errno = -rc;
-		snprintf(fail.msg, sizeof(fail.msg), "handing the job to the child: %s", strerror(-rc));
+		snprintf(fail.msg, sizeof(fail.msg),
+			 "handing the job to the child: %s", strerror(-rc));
 		fbx_zygote_kill_tree(z, inv);
 		goto refuse;
 	}
@@ -275,7 +293,8 @@ static void spawn(struct fbx_zygote *z)
 	snprintf(inv->done.tmp_dir, sizeof(inv->done.tmp_dir), "%s/%s",
 		 z->cfg.tmp_base, job.tmp_name);
 	if (ep_add(z, status_sock, ev_data(EV_STATUS, slot, inv->gen)) < 0) {
-		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl for invocation");
+		fbx_log_errno(z->log_fd, "error", errno,
+			      "epoll_ctl for invocation");
 		inv->done.flags |= FBX_DONE_SETUP_FAILED;
 		inv->done.setup_errno = errno;
 		fbx_zygote_kill_tree(z, inv);
@@ -292,19 +311,24 @@ refuse:
 }
 
 /* A spare died before any job: nobody to tell. */
-static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv, int status)
+static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
+		       int status)
 {
 	if (!z->host_gone) {
-		fbx_log(z->log_fd, "warn", "spare child %d died before its job (status 0x%x)%s%s",
-			(int)inv->pid, status, inv->done.msg[0] ? ": " : "", inv->done.msg);
+		fbx_log(z->log_fd, "warn",
+			"spare child %d died before its job (status 0x%x)%s%s",
+			(int)inv->pid, status, inv->done.msg[0] ? ": " : "",
+			inv->done.msg);
 		z->spare_failures++;
 	}
 	(void)fbx_zygote_sweep_orphans(z, inv->uid);
 	char dir[FBX_TMPDIR_SPARE_LEN + 1];
-	snprintf(dir, sizeof(dir), "%s%s", inv->dir_named ? "" : FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	snprintf(dir, sizeof(dir), "%s%s",
+		 inv->dir_named ? "" : FBX_TMPDIR_SPARE_PREFIX, inv->name);
 	struct fbx_error err = {0};
 	if (fbx_tmpdir_remove(z->base_fd, dir, &err) < 0)
-		fbx_log(z->log_fd, "error", "spare's dir not fully removed: %s", err.msg);
+		fbx_log(z->log_fd, "error", "spare's dir not fully removed: %s",
+			err.msg);
 	close_fd(&inv->setup_sock);
 	close_fd(&inv->listener);
 	inv->used = false;
@@ -313,8 +337,8 @@ static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv, int sta
 	z->n_active--;
 }
 
-static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
-		   int status, const struct rusage *ru)
+static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
+		   const struct rusage *ru)
 {
 	if (inv->spare) {
 		spare_lost(z, inv, status);
@@ -324,11 +348,13 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
 	d->wait_status = status;
 	d->duration_ns = fbx_now_ns() - inv->start_ns;
 	d->max_rss_kb = ru->ru_maxrss;
-	d->cpu_us = (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +
-		    (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
+	d->cpu_us =
+	    (int64_t)ru->ru_utime.tv_sec * 1000000 + ru->ru_utime.tv_usec +
+	    (int64_t)ru->ru_stime.tv_sec * 1000000 + ru->ru_stime.tv_usec;
 	/* The group first (its members may still run), then the strays. */
 	if (kill(-inv->pid, SIGKILL) < 0 && errno != ESRCH && errno != EPERM)
-		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d", inv->pid);
+		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d",
+			      inv->pid);
 	inv->pid = 0; /* no longer an active child: the sweep may take strays */
 	d->orphans_killed = fbx_zygote_sweep_orphans(z, inv->uid);
 
@@ -343,7 +369,8 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
 		if (fbx_tmpdir_remove(z->base_fd, name + 1, &err) < 0) {
 			d->flags |= FBX_DONE_CLEANUP_FAILED;
 			snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
-			fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
+			fbx_log(z->log_fd, "error",
+				"private dir not fully removed: %s", err.msg);
 		}
 	}
 	close_fd(&inv->setup_sock);
@@ -351,7 +378,8 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv,
 	send_done(inv);
 	close_fd(&inv->status_sock);
 	if (trash[0] && fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
-		fbx_log(z->log_fd, "error", "private dir not fully removed: %s", err.msg);
+		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
+			err.msg);
 	inv->used = false;
 	z->n_active--;
 }
@@ -382,7 +410,8 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 	struct fbx_msg_child m;
 	int fd = -1;
 	size_t n_fds = 0;
-	ssize_t n = fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1, &n_fds);
+	ssize_t n =
+	    fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1, &n_fds);
 	if (n <= 0 && inv->spare) {
 		/* A spare hung up: it is dying; keep the socket until reaped,
 		 * but stop listening to it. */
@@ -395,7 +424,8 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		if (n_fds == 1) {
 			inv->listener = fd;
 			size_t slot = (size_t)(inv - z->invs);
-			if (ep_add(z, fd, ev_data(EV_LISTENER, slot, inv->gen)) < 0)
+			if (ep_add(z, fd,
+				   ev_data(EV_LISTENER, slot, inv->gen)) < 0)
 				close_fd(&inv->listener);
 		}
 		return;
@@ -430,10 +460,12 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 			if (!(inv->done.flags & FBX_DONE_SYSCALL_DENIED)) {
 				inv->done.flags |= FBX_DONE_SYSCALL_DENIED;
 				inv->done.syscall_nr = req.data.nr;
-				fbx_syscall_name(req.data.nr, inv->done.syscall_name,
-						 sizeof(inv->done.syscall_name));
+				fbx_syscall_name(
+				    req.data.nr, inv->done.syscall_name,
+				    sizeof(inv->done.syscall_name));
 			}
-			/* The denied call never completes: the tree dies first. */
+			/* The denied call never completes: the tree dies first.
+			 */
 			fbx_zygote_kill_tree(z, inv);
 			return;
 		}
@@ -445,7 +477,8 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 static void on_status(struct fbx_zygote *z, struct fbx_invocation *inv)
 {
 	struct fbx_msg_kill m;
-	ssize_t n = fbx_wire_recv(inv->status_sock, &m, sizeof(m), NULL, 0, NULL);
+	ssize_t n =
+	    fbx_wire_recv(inv->status_sock, &m, sizeof(m), NULL, 0, NULL);
 	if (n > 0 && m.type != FBX_MSG_KILL)
 		return;
 	inv->done.flags |= FBX_DONE_KILLED;
@@ -499,10 +532,12 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 				if (!z->host_gone)
 					spawn(z);
 				if (z->host_gone) {
-					epoll_ctl(z->epfd, EPOLL_CTL_DEL, z->ctrl, NULL);
+					epoll_ctl(z->epfd, EPOLL_CTL_DEL,
+						  z->ctrl, NULL);
 					for (size_t k = 0; k < z->n_invs; k++)
 						if (z->invs[k].used)
-							fbx_zygote_kill_tree(z, &z->invs[k]);
+							fbx_zygote_kill_tree(
+							    z, &z->invs[k]);
 				}
 				continue;
 			}

@@ -16,17 +16,17 @@ struct fbx_invocation {
 	bool used;
 	uint32_t gen; /* tells stale epoll events from a reused slot */
 	pid_t pid;
-	uid_t uid; /* (uid_t)-1 when children keep the zygote's uid */
+	uid_t uid;	 /* (uid_t)-1 when children keep the zygote's uid */
 	int status_sock; /* to the host; -1 once the host hung up */
 	int setup_sock;	 /* from the child until it is ready */
 	int listener;	 /* seccomp user-notification fd, or -1 */
 	int64_t start_ns;
 	int64_t deadline_ns;
 	bool kill_sent;
-	bool spare;	     /* forked ahead, no job yet */
-	bool spare_failed;   /* it reported a set-up failure before any job */
-	bool ready;	     /* set up to the point of waiting for its job */
-	bool dir_named;	     /* its dir was renamed from .spare-<name> */
+	bool spare;	   /* forked ahead, no job yet */
+	bool spare_failed; /* it reported a set-up failure before any job */
+	bool ready;	   /* set up to the point of waiting for its job */
+	bool dir_named;	   /* its dir was renamed from .spare-<name> */
 	char name[FBX_TMPDIR_NAME_LEN + 1]; /* its private dir's uuid */
 	struct fbx_msg_done done;
 };
@@ -47,7 +47,7 @@ struct fbx_zygote {
 	const struct fbx_runtime_ops *runtime;
 	struct fbx_invocation *invs;
 	size_t n_invs;
-	size_t n_active;      /* slots in use, spares included */
+	size_t n_active; /* slots in use, spares included */
 	size_t n_spares;
 	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;

@@ -46,8 +46,8 @@ static bool pidns_available(void)
 
 /* Adds "name" (allowed when arg0 == arg0_value, or always when arg0_value
  * is negative) unless the policy already says something about name. */
-static int add_internal_rule(struct fbx_policy *p, const char *name, long arg0_value,
-			     struct fbx_error *err)
+static int add_internal_rule(struct fbx_policy *p, const char *name,
+			     long arg0_value, struct fbx_error *err)
 {
 	int nr;
 	if (fbx_policy_resolve_name(name, &nr) != 0)
@@ -55,7 +55,8 @@ static int add_internal_rule(struct fbx_policy *p, const char *name, long arg0_v
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (p->rules[i].nr == nr)
 			return 0;
-	struct fbx_policy_rule *rules = realloc(p->rules, (p->n_rules + 1) * sizeof(*rules));
+	struct fbx_policy_rule *rules =
+	    realloc(p->rules, (p->n_rules + 1) * sizeof(*rules));
 	if (!rules)
 		return fbx_error_set(err, ENOMEM, "out of memory");
 	p->rules = rules;
@@ -69,8 +70,8 @@ static int add_internal_rule(struct fbx_policy *p, const char *name, long arg0_v
 			free(cmp);
 			return fbx_error_set(err, ENOMEM, "out of memory");
 		}
-		*cmp = (struct fbx_policy_cmp){.arg = 0, .op = FBX_CMP_EQ,
-					       .value = (uint64_t)arg0_value};
+		*cmp = (struct fbx_policy_cmp){
+		    .arg = 0, .op = FBX_CMP_EQ, .value = (uint64_t)arg0_value};
 		clause->cmps = cmp;
 		clause->n_cmps = 1;
 		r->clauses = clause;
@@ -89,7 +90,8 @@ static int add_internal_rule(struct fbx_policy *p, const char *name, long arg0_v
  * the child report ready, receive the job's descriptors on the setup
  * socket, put them in place and lower its CPU limit. Only what the policy
  * does not mention is added, on the setup socket only where it can be. */
-static int add_handover_rules(struct fbx_policy *p, bool notify, struct fbx_error *err)
+static int add_handover_rules(struct fbx_policy *p, bool notify,
+			      struct fbx_error *err)
 {
 	int rc = 0;
 	if (notify)
@@ -122,10 +124,13 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->epfd = z->sigfd = z->base_fd = z->lock_fd = z->self_pidfd = -1;
 	z->pid = getpid();
 
-	ssize_t n = fbx_wire_recv(ctrl_fd, &z->cfg, sizeof(z->cfg), NULL, 0, NULL);
+	ssize_t n =
+	    fbx_wire_recv(ctrl_fd, &z->cfg, sizeof(z->cfg), NULL, 0, NULL);
 	if (n != (ssize_t)sizeof(z->cfg) || z->cfg.type != FBX_MSG_INIT ||
 	    z->cfg.version != FBX_WIRE_VERSION)
-		return ready_failed(z, EPROTO, "zygote helper does not match this libforkbox (reinstall forkbox)");
+		return ready_failed(z, EPROTO,
+				    "zygote helper does not match this "
+				    "libforkbox (reinstall forkbox)");
 	z->cfg.runtime[sizeof(z->cfg.runtime) - 1] = '\0';
 	z->cfg.policy_path[sizeof(z->cfg.policy_path) - 1] = '\0';
 	z->cfg.tmp_base[sizeof(z->cfg.tmp_base) - 1] = '\0';
@@ -156,24 +161,28 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->runtime = fbx_runtime_find(z->cfg.runtime);
 	if (!z->runtime) {
 		char msg[128];
-		snprintf(msg, sizeof(msg), "unknown runtime '%s'", z->cfg.runtime);
+		snprintf(msg, sizeof(msg), "unknown runtime '%s'",
+			 z->cfg.runtime);
 		return ready_failed(z, EINVAL, msg);
 	}
 
 	if (fbx_tmpdir_base_open(z->cfg.tmp_base, &z->base_fd, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
 	size_t swept = 0;
-	if (fbx_tmpdir_base_lock_and_sweep(z->base_fd, &z->lock_fd, &swept, &err) < 0)
+	if (fbx_tmpdir_base_lock_and_sweep(z->base_fd, &z->lock_fd, &swept,
+					   &err) < 0)
 		return ready_failed(z, err.code, err.msg);
 
 	uint32_t off = z->cfg.disable_layers;
-	bool notify = !(off & FBX_LAYER_SECCOMP_NOTIFY) && seccomp_notify_available();
+	bool notify =
+	    !(off & FBX_LAYER_SECCOMP_NOTIFY) && seccomp_notify_available();
 	struct fbx_policy *policy = NULL;
 	if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
 	int rc = add_handover_rules(policy, notify, &err);
 	if (rc == 0)
-		rc = fbx_policy_compile(policy, notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
+		rc = fbx_policy_compile(policy,
+					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
 					&z->bpf, &err);
 	fbx_policy_free(policy);
 	if (rc < 0)
@@ -193,8 +202,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	 * runtime or a sanitizer installed) is reset in every child. */
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
-		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
-		    sa.sa_handler != SIG_DFL)
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL)
 			sigaddset(&z->signals_changed, sig);
 	}
 

@@ -15,7 +15,8 @@
 /* Sanitized builds give the zygote UBSan. Its deadly-signal handlers would
  * be inherited by every child and turn a module's segfault into a report
  * that the policy then kills; modules must see plain signal semantics. */
-__attribute__((used, visibility("default"))) const char *__ubsan_default_options(void);
+__attribute__((used, visibility("default"))) const char *
+__ubsan_default_options(void);
 const char *__ubsan_default_options(void)
 {
 	return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:"
@@ -26,7 +27,9 @@ int main(int argc, char **argv)
 {
 	struct stat st;
 	if (argc != 1 || fstat(CTRL_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		fprintf(stderr, "%s: internal helper of libforkbox; not meant to be run by hand\n",
+		fprintf(stderr,
+			"%s: internal helper of libforkbox; not meant to be "
+			"run by hand\n",
 			argv[0]);
 		return 2;
 	}

@@ -39,7 +39,8 @@ void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv)
 	/* The child leads its own process group (setsid). ESRCH is normal
 	 * when the group is already gone. */
 	if (kill(-inv->pid, SIGKILL) < 0 && errno != ESRCH && errno != EPERM)
-		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d", inv->pid);
+		fbx_log_errno(z->log_fd, "warn", errno, "kill group %d",
+			      inv->pid);
 	if (kill(inv->pid, SIGKILL) < 0 && errno != ESRCH)
 		fbx_log_errno(z->log_fd, "warn", errno, "kill %d", inv->pid);
 }

@@ -21,46 +21,54 @@ extern "C" {
 #define FORKBOX_VERSION "0.1.0"
 
 struct fbx_error {
-	int code;	/* positive errno */
-	char msg[512];	/* what went wrong, in words a user can act on */
+	int code;      /* positive errno */
+	char msg[512]; /* what went wrong, in words a user can act on */
 };
 
 /* Isolation layers beyond the ones every child always gets (fresh process,
  * private dir, rlimits, clean env, closed fds, die-with-parent, tree kill).
  * fbx_layers() tells which ones a handle's children get on this machine. */
 enum fbx_layer {
-	FBX_LAYER_SECCOMP = 1u << 0,	    /* the policy's filter */
-	FBX_LAYER_SECCOMP_NOTIFY = 1u << 1, /* a denied syscall is named reliably */
-	FBX_LAYER_PIDNS = 1u << 2,	    /* a PID namespace per invocation */
-	FBX_LAYER_UID_DROP = 1u << 3,	    /* a uid of its own per concurrent slot */
-	FBX_LAYER_SUBREAPER = 1u << 4,	    /* orphans come back to be killed */
+	FBX_LAYER_SECCOMP = 1u << 0, /* the policy's filter */
+	FBX_LAYER_SECCOMP_NOTIFY =
+	    1u << 1,		      /* a denied syscall is named reliably */
+	FBX_LAYER_PIDNS = 1u << 2,    /* a PID namespace per invocation */
+	FBX_LAYER_UID_DROP = 1u << 3, /* a uid of its own per concurrent slot */
+	FBX_LAYER_SUBREAPER = 1u << 4, /* orphans come back to be killed */
 };
 
 /* Configuration of a sandbox handle. Start from fbx_config_init(); every
  * pointer is borrowed only for the duration of fbx_open(). */
 struct fbx_config {
-	const char *runtime;	  /* "native" (default) */
-	const char *module_path;  /* default module, or NULL: each request names one */
-	const char *entry;	  /* default entry symbol, "handler" */
-	const char *policy_path;  /* seccomp policy file; NULL = <policy_dir>/<runtime>.policy */
-	const char *policy_dir;	  /* NULL = the installed policies directory */
-	const char *zygote_path;  /* NULL = $FORKBOX_ZYGOTE or the installed helper */
-	const char *tmp_base;	  /* parent of the private dirs; NULL = a private dir under $TMPDIR or /tmp */
-	const char *const *env_allow; /* NULL-terminated names passed from the host env; NULL = the default list */
-	const char *function_name;    /* context.function_name; NULL = "forkbox" */
-	bool allow_request_modules;   /* accept a request's "module" field */
-	unsigned timeout_ms;	      /* wall clock per invocation; 3000 */
-	unsigned memory_mb;	      /* RLIMIT_AS; 512 */
-	unsigned file_size_mb;	      /* RLIMIT_FSIZE; 512 */
-	unsigned max_open_files;      /* RLIMIT_NOFILE; 256 */
-	unsigned max_processes;	      /* RLIMIT_NPROC (per uid, counts threads); 256 */
-	size_t max_request_bytes;     /* 6 MiB, Lambda's synchronous limit */
-	size_t max_result_bytes;      /* 6 MiB */
-	size_t max_log_bytes;	      /* kept tail of stdout+stderr; 64 KiB */
-	unsigned spares;	      /* children forked and set up ahead of requests; 1 */
-	int log_fd;		      /* diagnostics as JSON lines, or -1 */
-	unsigned disable_layers;      /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
-					 not to use even where available */
+	const char *runtime; /* "native" (default) */
+	const char
+	    *module_path;  /* default module, or NULL: each request names one */
+	const char *entry; /* default entry symbol, "handler" */
+	const char *policy_path; /* seccomp policy file; NULL =
+				    <policy_dir>/<runtime>.policy */
+	const char *policy_dir;	 /* NULL = the installed policies directory */
+	const char
+	    *zygote_path; /* NULL = $FORKBOX_ZYGOTE or the installed helper */
+	const char *tmp_base; /* parent of the private dirs; NULL = a private
+				 dir under $TMPDIR or /tmp */
+	const char *const *env_allow; /* NULL-terminated names passed from the
+					 host env; NULL = the default list */
+	const char *function_name; /* context.function_name; NULL = "forkbox" */
+	bool allow_request_modules; /* accept a request's "module" field */
+	unsigned timeout_ms;	    /* wall clock per invocation; 3000 */
+	unsigned memory_mb;	    /* RLIMIT_AS; 512 */
+	unsigned file_size_mb;	    /* RLIMIT_FSIZE; 512 */
+	unsigned max_open_files;    /* RLIMIT_NOFILE; 256 */
+	unsigned
+	    max_processes; /* RLIMIT_NPROC (per uid, counts threads); 256 */
+	size_t max_request_bytes; /* 6 MiB, Lambda's synchronous limit */
+	size_t max_result_bytes;  /* 6 MiB */
+	size_t max_log_bytes;	  /* kept tail of stdout+stderr; 64 KiB */
+	unsigned spares; /* children forked and set up ahead of requests; 1 */
+	int log_fd;	 /* diagnostics as JSON lines, or -1 */
+	unsigned
+	    disable_layers; /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
+			       not to use even where available */
 };
 
 void fbx_config_init(struct fbx_config *cfg) __attribute__((nonnull));
@@ -84,17 +92,17 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
  * Forkbox.InternalError response and err says why. */
 int fbx_invoke(fbx_sandbox *sb, const char *request, size_t request_len,
 	       char **response, struct fbx_error *err)
-	__attribute__((nonnull(1, 2, 4)));
+    __attribute__((nonnull(1, 2, 4)));
 
 /* Per-invocation context a front end knows (Lambda headers); any field may
  * be NULL / 0. Used by fbx_invoke_ctx. */
 struct fbx_invoke_context {
-	const char *request_id;		  /* NULL = a fresh UUID */
+	const char *request_id; /* NULL = a fresh UUID */
 	const char *invoked_function_arn;
-	const char *trace_id;		  /* becomes _X_AMZN_TRACE_ID in the child */
+	const char *trace_id; /* becomes _X_AMZN_TRACE_ID in the child */
 	const char *client_context;
 	const char *cognito_identity;
-	int64_t deadline_ms;		  /* Unix epoch ms; 0 = now + timeout */
+	int64_t deadline_ms; /* Unix epoch ms; 0 = now + timeout */
 };
 
 int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,

@@ -29,17 +29,17 @@ extern "C" {
 #define FORKBOX_ABI_VERSION 1u
 
 typedef struct fbx_context {
-	uint32_t abi_version;	/* FORKBOX_ABI_VERSION of the loader */
-	uint32_t size;		/* sizeof(fbx_context) of the loader */
+	uint32_t abi_version; /* FORKBOX_ABI_VERSION of the loader */
+	uint32_t size;	      /* sizeof(fbx_context) of the loader */
 	const char *request_id;
 	const char *function_name;
 	const char *invoked_function_arn;
-	const char *trace_id;	     /* "" when none */
-	const char *client_context;  /* JSON text or "" */
+	const char *trace_id;	      /* "" when none */
+	const char *client_context;   /* JSON text or "" */
 	const char *cognito_identity; /* JSON text or "" */
-	int64_t deadline_ms;	     /* Unix epoch milliseconds */
+	int64_t deadline_ms;	      /* Unix epoch milliseconds */
 	int64_t memory_limit_mb;
-	const char *tmp_dir;	     /* the private dir, also cwd, TMPDIR, HOME */
+	const char *tmp_dir; /* the private dir, also cwd, TMPDIR, HOME */
 	/* Set through fbx_fail(). */
 	int failed;
 	char error_type[128];
@@ -50,9 +50,9 @@ typedef char *(*fbx_entry_fn)(const char *event, size_t event_len,
 			      fbx_context *ctx);
 
 /* Marks a shared object as a forkbox module of this ABI version. */
-#define FORKBOX_MODULE()                                                    \
-	__attribute__((visibility("default"), used)) const uint32_t          \
-		forkbox_module_abi_version = FORKBOX_ABI_VERSION
+#define FORKBOX_MODULE()                                                       \
+	__attribute__((visibility("default"), used))                           \
+	const uint32_t forkbox_module_abi_version = FORKBOX_ABI_VERSION
 
 static inline __attribute__((format(printf, 3, 4))) void
 fbx_fail(fbx_context *ctx, const char *error_type, const char *fmt, ...)

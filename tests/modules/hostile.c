@@ -101,8 +101,9 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		if (s < 0)
 			return answer("{\"socket_errno\": %lld}", errno);
-		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)event_num(event, "port", 0))};
+		struct sockaddr_in a = {
+		    .sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)event_num(event, "port", 0))};
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		int rc = connect(s, (struct sockaddr *)&a, sizeof(a));
 		return answer("{\"connect_rc\": %lld}", rc);
@@ -111,7 +112,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		/* volatile: a compiler may drop an unused malloc altogether. */
 		volatile char *p = malloc(bytes);
 		if (!p) {
-			fbx_fail(ctx, "MemoryError", "malloc(%lld MiB) failed", mb);
+			fbx_fail(ctx, "MemoryError", "malloc(%lld MiB) failed",
+				 mb);
 			return NULL;
 		}
 		for (size_t i = 0; i < bytes; i += 4096)
@@ -127,7 +129,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		for (; done < mb; done++)
 			if (write(fd, block, sizeof(block)) <= 0)
 				break;
-		fbx_fail(ctx, "DiskError", "stopped after %lld MiB: %s", done, strerror(errno));
+		fbx_fail(ctx, "DiskError", "stopped after %lld MiB: %s", done,
+			 strerror(errno));
 		return NULL;
 	} else if (!strcmp(what, "big_result")) {
 		return fill((size_t)mb << 20);

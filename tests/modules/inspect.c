@@ -118,7 +118,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 	if (event_str(event, "write", arg, sizeof(arg))) {
 		int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		put_key(&o, "wrote");
-		puts_raw(&o, fd >= 0 && write(fd, "x", 1) == 1 ? "true" : "false");
+		puts_raw(&o,
+			 fd >= 0 && write(fd, "x", 1) == 1 ? "true" : "false");
 		if (fd >= 0)
 			close(fd);
 	}
@@ -160,7 +161,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 
 	long long sleep_ms = event_num(event, "sleep_ms", 0);
 	if (sleep_ms > 0) {
-		struct timespec ts = {sleep_ms / 1000, (sleep_ms % 1000) * 1000000};
+		struct timespec ts = {sleep_ms / 1000,
+				      (sleep_ms % 1000) * 1000000};
 		nanosleep(&ts, NULL);
 	}
 	put_key(&o, "entries_at_end");

@@ -13,7 +13,10 @@ int main(void)
 	while (fgets(path, sizeof(path), stdin)) {
 		path[strcspn(path, "\n")] = '\0';
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		char *(*fn)(const char *, size_t, void *) = h ? (char *(*)(const char *, size_t, void *))dlsym(h, "handler") : NULL;
+		char *(*fn)(const char *, size_t, void *) =
+		    h ? (char *(*)(const char *, size_t, void *))dlsym(
+			    h, "handler")
+		      : NULL;
 		char *r = fn ? fn("{}", 2, NULL) : NULL;
 		printf("%s\n", r ? r : dlerror());
 		fflush(stdout);

@@ -55,7 +55,8 @@ static void *run(void *arg)
 	if (!sb)
 		return (void *)(long)calls;
 	char req[4096], want[64];
-	snprintf(req, sizeof(req), "{\"event\": {}, \"module\": {\"path\": \"%s/value_%ld.so\"}}",
+	snprintf(req, sizeof(req),
+		 "{\"event\": {}, \"module\": {\"path\": \"%s/value_%ld.so\"}}",
 		 module_dir, k);
 	snprintf(want, sizeof(want), "\"result\":%ld,", k);
 	for (int i = 0; i < calls; i++) {
@@ -63,8 +64,8 @@ static void *run(void *arg)
 		struct fbx_error err = {0};
 		int rc = fbx_invoke(sb, req, strlen(req), &resp, &err);
 		if (rc < 0 || !resp || !strstr(resp, want)) {
-			fprintf(stderr, "thread %ld call %d: rc %d %s: %s\n", k, i, rc, err.msg,
-				resp ? resp : "(none)");
+			fprintf(stderr, "thread %ld call %d: rc %d %s: %s\n", k,
+				i, rc, err.msg, resp ? resp : "(none)");
 			bad++;
 		}
 		free(resp);
@@ -77,7 +78,8 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: mt_host MODULE_DIR TMP_BASE shared|each [THREADS CALLS]\n");
+		fprintf(stderr, "usage: mt_host MODULE_DIR TMP_BASE "
+				"shared|each [THREADS CALLS]\n");
 		return 2;
 	}
 	module_dir = argv[1];
@@ -101,7 +103,8 @@ int main(int argc, char **argv)
 	fbx_close(shared);
 	int fds_after = count_entries("/proc/self/fd");
 	int left = count_entries(tmp_base);
-	printf("calls=%d bad=%ld fds_before=%d fds_after=%d private_dirs_left=%d\n",
+	printf("calls=%d bad=%ld fds_before=%d fds_after=%d "
+	       "private_dirs_left=%d\n",
 	       threads * calls, bad, fds_before, fds_after, left);
 	return bad == 0 && fds_before == fds_after && left == 0 ? 0 : 1;
 }

@@ -46,8 +46,10 @@ int main(int argc, char **argv)
 			break; /* ECHILD: nothing left */
 		}
 		if (r == pid) {
-			code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			/* Anything the tests left behind dies with the namespace. */
+			code = WIFEXITED(status) ? WEXITSTATUS(status)
+						 : 128 + WTERMSIG(status);
+			/* Anything the tests left behind dies with the
+			 * namespace. */
 			kill(-1, SIGKILL);
 		}
 	}

@@ -247,7 +247,8 @@ static void test_retire_and_sweep_trash(void **state)
 
 	size_t swept = 0;
 	int lock = -1;
-	assert_int_equal(fbx_tmpdir_base_lock_and_sweep(f->base_fd, &lock, &swept, &err), 0);
+	assert_int_equal(
+	    fbx_tmpdir_base_lock_and_sweep(f->base_fd, &lock, &swept, &err), 0);
 	assert_int_equal(swept, 1);
 	char again[FBX_TMPDIR_TRASH_LEN + 1];
 	snprintf(again, sizeof(again), "%s%s", FBX_TMPDIR_TRASH_PREFIX, name);
