@@ -19,20 +19,30 @@ static void usage(FILE *out)
 	    "Run 'forkboxd COMMAND --help' for the options of a command.\n");
 }
 
-/* Says loudly which isolation layers this machine does not give. */
-static void report_layers(fbx_sandbox *sb)
+/* Says loudly which isolation layers this machine does not give, and
+ * which ones were turned off. */
+static void report_layers(fbx_sandbox *sb, unsigned disabled)
 {
 	unsigned have = fbx_layers(sb);
 	char on[256] = "";
 	for (unsigned bit = 1; fbx_layer_name(bit); bit <<= 1) {
+		const char *name = fbx_layer_name(bit);
 		if (have & bit) {
 			strcat(on, on[0] ? "," : "");
-			strcat(on, fbx_layer_name(bit));
+			strcat(on, name);
+		} else if (bit == FBX_LAYER_PIDNS && (disabled & bit)) {
+			fbxd_diag("info", "layer 'pidns' is off (opt in with "
+					  "--enable-layer pidns)");
+		} else if (disabled & bit) {
+			fbxd_diag("warn",
+				  "running WITHOUT isolation layer '%s': "
+				  "disabled on the command line",
+				  name);
 		} else {
 			fbxd_diag("warn",
-				  "running WITHOUT isolation layer '%s' (not "
-				  "available here or disabled)",
-				  fbx_layer_name(bit));
+				  "running WITHOUT isolation layer '%s': this "
+				  "machine does not give it",
+				  name);
 		}
 	}
 	fbxd_diag("info", "sandbox ready; layers: %s", on);
@@ -64,7 +74,7 @@ int main(int argc, char **argv)
 		fbxd_options_free(&o);
 		return 1;
 	}
-	report_layers(sb);
+	report_layers(sb, o.cfg.disable_layers);
 	rc = fbxd_run_stdio(sb, &o);
 	fbx_close(sb);
 	fbxd_options_free(&o);

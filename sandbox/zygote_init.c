@@ -44,69 +44,6 @@ static bool pidns_available(void)
 	return true;
 }
 
-/* Adds "name" (allowed when arg0 == arg0_value, or always when arg0_value
- * is negative) unless the policy already says something about name. */
-static int add_internal_rule(struct fbx_policy *p, const char *name,
-			     long arg0_value, struct fbx_error *err)
-{
-	int nr;
-	if (fbx_policy_resolve_name(name, &nr) != 0)
-		return 0; /* not a syscall on this architecture */
-	for (size_t i = 0; i < p->n_rules; i++)
-		if (p->rules[i].nr == nr)
-			return 0;
-	struct fbx_policy_rule *rules =
-	    realloc(p->rules, (p->n_rules + 1) * sizeof(*rules));
-	if (!rules)
-		return fbx_error_set(err, ENOMEM, "out of memory");
-	p->rules = rules;
-	struct fbx_policy_rule *r = &p->rules[p->n_rules];
-	memset(r, 0, sizeof(*r));
-	if (arg0_value >= 0) {
-		struct fbx_policy_clause *clause = calloc(1, sizeof(*clause));
-		struct fbx_policy_cmp *cmp = calloc(1, sizeof(*cmp));
-		if (!clause || !cmp) {
-			free(clause);
-			free(cmp);
-			return fbx_error_set(err, ENOMEM, "out of memory");
-		}
-		*cmp = (struct fbx_policy_cmp){
-		    .arg = 0, .op = FBX_CMP_EQ, .value = (uint64_t)arg0_value};
-		clause->cmps = cmp;
-		clause->n_cmps = 1;
-		r->clauses = clause;
-		r->n_clauses = 1;
-	}
-	p->n_rules++;
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	snprintf(r->file, sizeof(r->file), "(forkbox: job hand-over)");
-	r->nr = nr;
-	r->action = FBX_ACTION_ALLOW;
-	r->else_errno = -1;
-	return 0;
-}
-
-/* The filter is loaded in the spare before its job arrives: it must let
- * the child report ready, receive the job's descriptors on the setup
- * socket, put them in place and lower its CPU limit. Only what the policy
- * does not mention is added, on the setup socket only where it can be. */
-static int add_handover_rules(struct fbx_policy *p, bool notify,
-			      struct fbx_error *err)
-{
-	int rc = 0;
-	if (notify)
-		rc = add_internal_rule(p, "sendmsg", FBX_CHILD_FD_SETUP, err);
-	if (!rc)
-		rc = add_internal_rule(p, "recvmsg", FBX_CHILD_FD_SETUP, err);
-	if (!rc)
-		rc = add_internal_rule(p, "dup2", -1, err);
-	if (!rc)
-		rc = add_internal_rule(p, "dup3", -1, err);
-	if (!rc)
-		rc = add_internal_rule(p, "prlimit64", 0, err);
-	return rc;
-}
-
 static int ready_failed(struct fbx_zygote *z, int code, const char *msg)
 {
 	struct fbx_msg_ready r = {.type = FBX_MSG_INIT_FAILED, .code = code};
@@ -179,7 +116,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	struct fbx_policy *policy = NULL;
 	if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
-	int rc = add_handover_rules(policy, notify, &err);
+	int rc =
+	    fbx_zygote_amend_policy(policy, notify, z->pid, getppid(), &err);
 	if (rc == 0)
 		rc = fbx_policy_compile(policy,
 					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,

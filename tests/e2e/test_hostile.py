@@ -102,6 +102,18 @@ def test_kill_parent_and_kill_minus_one_leave_daemon_and_zygote():
     _kill_parent_and_all()
 
 
+def test_kill_parent_and_kill_minus_one_with_a_shared_uid():
+    # As in Lambda: no uid of its own, so only the policy's guards (the
+    # zygote's and the host's pids carved out of kill/tgkill/tkill, no
+    # pid <= 0) keep the zygote alive.
+    with Hostile("--disable-layer", "uid-drop") as d:
+        zygote = child_pids(d.proc.pid)
+        for act in ("kill_parent", "kill_all"):
+            r = d.act({"do": act})
+            assert ok(r) == {"kill_rc": -1}, r
+            assert child_pids(d.proc.pid) == zygote
+
+
 def test_kill_parent_and_kill_minus_one_with_pidns():
     _kill_parent_and_all("--enable-layer", "pidns")
 
