@@ -163,13 +163,27 @@ static void read_done(struct collector *c)
 }
 
 /* Runs until the zygote reported (or vanished, or the guard expired). */
+static bool result_complete(const struct collector *c)
+{
+	struct fbx_frame_header h;
+	if (c->result_len < sizeof(h))
+		return false;
+	memcpy(&h, c->result, sizeof(h));
+	return c->result_len - sizeof(h) >= h.len;
+}
+
 static int collect(struct collector *c, int64_t guard_ms)
 {
 	while (!c->have_done && !c->zygote_gone) {
+		/* Once the answer is complete only the report is awaited: the
+		 * pipes are drained after it, which spares a wake-up when the
+		 * child's exit closes them. A module that keeps printing
+		 * after its answer blocks until the zygote ends it. */
+		bool answered = result_complete(c);
 		struct pollfd p[3] = {
 		    {.fd = c->status_fd, .events = POLLIN},
-		    {.fd = c->result_fd, .events = POLLIN},
-		    {.fd = c->log_fd, .events = POLLIN},
+		    {.fd = answered ? -1 : c->result_fd, .events = POLLIN},
+		    {.fd = answered ? -1 : c->log_fd, .events = POLLIN},
 		};
 		int64_t left = guard_ms - now_ms_mono();
 		if (left <= 0)
