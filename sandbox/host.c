@@ -408,15 +408,25 @@ void fbx_host_zygote_failed(struct fbx_sandbox *sb, uint64_t gen, bool kill_it)
 	pthread_mutex_unlock(&sb->lock);
 }
 
+void fbx_host_kill(struct fbx_sandbox *sb, uint64_t gen, uint64_t token)
+{
+	struct fbx_msg_kill k = {.type = FBX_MSG_KILL, .token = token};
+	pthread_mutex_lock(&sb->lock);
+	if (sb->ctrl >= 0 && sb->zygote_gen == gen)
+		(void)fbx_wire_send(sb->ctrl, &k, sizeof(k), NULL, 0);
+	pthread_mutex_unlock(&sb->lock);
+}
+
 int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 		   const int fds[4], bool *restarted, uint64_t *gen,
-		   struct fbx_error *err)
+		   uint64_t *token, struct fbx_error *err)
 {
 	struct fbx_msg_spawn msg = {.type = FBX_MSG_SPAWN,
 				    .timeout_ms = timeout_ms};
 	int rc = 0;
 	*restarted = false;
 	pthread_mutex_lock(&sb->lock);
+	msg.token = *token = ++sb->next_token;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (sb->ctrl < 0) {
 			fbx_log(sb->cfg.log_fd, "warn",

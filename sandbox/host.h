@@ -26,15 +26,20 @@ struct fbx_sandbox {
 	int ctrl; /* control socket to the zygote, -1 when down */
 	pid_t zygote_pid;
 	uint64_t zygote_gen; /* bumped at every (re)start */
+	uint64_t next_token; /* names invocations for KILL */
 	uint32_t layers;
 	bool restart_pending_report; /* next response says "zygote_restarted" */
 };
 
 /* Sends a SPAWN with its fds to a live zygote, restarting it when it is
  * dead. *restarted is set when this call restarted it. */
+/* Asks the zygote of generation gen to kill invocation token (e.g. its
+ * result is too large); a no-op when that zygote is gone. */
+void fbx_host_kill(struct fbx_sandbox *sb, uint64_t gen, uint64_t token);
+
 int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 		   const int fds[4], bool *restarted, uint64_t *gen,
-		   struct fbx_error *err);
+		   uint64_t *token, struct fbx_error *err);
 
 /* Marks the zygote of generation gen dead (it hung up mid-invocation or
  * stopped answering); the next spawn restarts it. */

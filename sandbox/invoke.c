@@ -37,7 +37,9 @@ struct collector {
 	size_t logs_len, max_log;
 	uint64_t logs_dropped;
 	/* report */
-	int status_fd;
+	int status_fd; /* the done pipe */
+	struct fbx_sandbox *sb;
+	uint64_t gen, token; /* which zygote, which invocation, for KILL */
 	bool have_done, zygote_gone;
 	struct fbx_msg_done done;
 };
@@ -66,9 +68,7 @@ static void close_fd(int *fd)
 
 static void ask_kill(struct collector *c)
 {
-	struct fbx_msg_kill k = {.type = FBX_MSG_KILL};
-	if (c->status_fd >= 0)
-		(void)fbx_wire_send(c->status_fd, &k, sizeof(k), NULL, 0);
+	fbx_host_kill(c->sb, c->gen, c->token);
 }
 
 enum read_state { READ_END = -1, READ_AGAIN = 0, READ_DATA = 1 };
@@ -150,15 +150,14 @@ static enum read_state read_logs(struct collector *c)
 
 static void read_done(struct collector *c)
 {
-	ssize_t n = fbx_wire_recv(c->status_fd, &c->done, sizeof(c->done), NULL,
-				  0, NULL);
+	/* DONE is one write of less than PIPE_BUF: it arrives whole. */
+	ssize_t n = read(c->status_fd, &c->done, sizeof(c->done));
 	if (n == (ssize_t)sizeof(c->done) && c->done.type == FBX_MSG_DONE) {
 		c->have_done = true;
 		c->done.msg[sizeof(c->done.msg) - 1] = '\0';
 		c->done.syscall_name[sizeof(c->done.syscall_name) - 1] = '\0';
-		c->done.tmp_dir[sizeof(c->done.tmp_dir) - 1] = '\0';
-	} else if (n == 0 || (n < 0 && n != -EINTR && n != -EAGAIN)) {
-		c->zygote_gone = true;
+	} else if (n >= 0 || (errno != EINTR && errno != EAGAIN)) {
+		c->zygote_gone = true; /* end of file: the zygote died */
 	}
 }
 
@@ -328,21 +327,23 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 				.max_result_bytes = sb->cfg.max_result_bytes,
 				.timeout_ms = timeout_ms};
 	int rp[2] = {-1, -1}, lp[2] = {-1, -1}, sp[2] = {-1, -1};
+	c.sb = sb;
 	int job_fd = fbx_job_to_memfd(&job, err);
 	int rc = job_fd < 0 ? job_fd : 0;
 	c.logs = malloc(c.max_log);
 	if (!rc && !c.logs)
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
-	if (!rc &&
-	    (pipe2(rp, O_CLOEXEC) < 0 || pipe2(lp, O_CLOEXEC) < 0 ||
-	     socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0))
+	if (!rc && (pipe2(rp, O_CLOEXEC) < 0 || pipe2(lp, O_CLOEXEC) < 0 ||
+		    pipe2(sp, O_CLOEXEC) < 0))
 		rc = fbx_error_errno(err, errno,
 				     "creating the invocation's channels");
 	bool restarted = false;
 	uint64_t gen = 0;
 	if (!rc) {
 		int fds[4] = {sp[1], job_fd, rp[1], lp[1]};
-		rc = fbx_host_spawn(sb, timeout_ms, fds, &restarted, &gen, err);
+		rc = fbx_host_spawn(sb, timeout_ms, fds, &restarted, &gen,
+				    &c.token, err);
+		c.gen = gen;
 	}
 	close_fd(&sp[1]);
 	close_fd(&rp[1]);

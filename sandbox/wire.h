@@ -5,10 +5,11 @@
  * version anyway so a stale helper binary is refused, not misread.
  *
  *   host -> zygote (control socket)  INIT, then SPAWN per invocation with
- *                                    fds [status, job, result_w, log_w]
+ *                                    fds [done_w, job, result_w, log_w],
+ *                                    KILL naming a SPAWN's token
  *   zygote -> host (control socket)  READY once (or INIT_FAILED)
- *   zygote -> host (status socket)   DONE, once per invocation
- *   host -> zygote (status socket)   KILL (or closing the socket)
+ *   zygote -> host (done pipe)       DONE, once per invocation: one write
+ *                                    under PIPE_BUF, so it is atomic
  *   zygote -> child (setup socket)   JOB with fds [job, result_w, log_w,
  *                                    private dir]: a child is forked ahead
  *                                    as a spare and waits for this
@@ -79,6 +80,7 @@ struct fbx_msg_ready {
 struct fbx_msg_spawn {
 	uint32_t type;
 	uint32_t timeout_ms;
+	uint64_t token; /* names the invocation in a later KILL */
 };
 
 enum {
@@ -100,14 +102,25 @@ struct fbx_msg_done {
 	int64_t cpu_us;
 	int32_t setup_errno;
 	uint32_t orphans_killed;
-	char tmp_dir[PATH_MAX + 64];
 	char syscall_name[64];
 	char msg[512]; /* setup or cleanup failure */
 };
 
 struct fbx_msg_kill {
 	uint32_t type;
+	uint32_t pad;
+	uint64_t token;
 };
+
+/* The control socket carries SPAWN and KILL; both start like this. */
+union fbx_msg_ctrl {
+	uint32_t type;
+	struct fbx_msg_spawn spawn;
+	struct fbx_msg_kill kill;
+};
+
+_Static_assert(sizeof(struct fbx_msg_done) <= 4096,
+	       "DONE must fit one atomic pipe write");
 
 struct fbx_msg_child {
 	uint32_t type; /* CHILD_READY or CHILD_FAILED */

@@ -25,7 +25,7 @@
 #include "runtime.h"
 #include "zygote.h"
 
-enum ev_kind { EV_CTRL = 1, EV_SIGCHLD, EV_STATUS, EV_SETUP, EV_LISTENER };
+enum ev_kind { EV_CTRL = 1, EV_SIGCHLD, EV_SETUP, EV_LISTENER };
 
 static uint64_t ev_data(enum ev_kind kind, size_t slot, uint32_t gen)
 {
@@ -67,12 +67,14 @@ static struct fbx_invocation *inv_alloc(struct fbx_zygote *z, size_t *slot)
 
 static void send_done(struct fbx_invocation *inv)
 {
-	if (inv->status_sock < 0)
+	if (inv->done_fd < 0)
 		return;
 	inv->done.type = FBX_MSG_DONE;
 	/* The host may have gone; nothing to do about it then. */
-	(void)fbx_wire_send(inv->status_sock, &inv->done, sizeof(inv->done),
-			    NULL, 0);
+	ssize_t n;
+	do
+		n = write(inv->done_fd, &inv->done, sizeof(inv->done));
+	while (n < 0 && errno == EINTR);
 }
 
 /* clone() straight into a new PID namespace: a fork whose child is the
@@ -156,7 +158,7 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 	inv->pid = pid;
 	inv->uid = uid;
 	snprintf(inv->name, sizeof(inv->name), "%s", name);
-	inv->status_sock = -1;
+	inv->done_fd = -1;
 	inv->setup_sock = sp[0];
 	inv->listener = -1;
 	inv->deadline_ns = INT64_MAX;
@@ -219,17 +221,35 @@ static struct fbx_invocation *spare_take(struct fbx_zygote *z)
 	return fallback;
 }
 
-static void spawn(struct fbx_zygote *z)
+static void kill_by_token(struct fbx_zygote *z, uint64_t token)
 {
-	struct fbx_msg_spawn msg;
+	for (size_t i = 0; i < z->n_invs; i++) {
+		struct fbx_invocation *inv = &z->invs[i];
+		if (inv->used && !inv->spare && inv->token == token) {
+			inv->done.flags |= FBX_DONE_KILLED;
+			fbx_zygote_kill_tree(z, inv);
+		}
+	}
+}
+
+/* One message from the host: SPAWN (with its fds) or KILL. */
+static void on_ctrl(struct fbx_zygote *z)
+{
+	union fbx_msg_ctrl ctrl;
 	int fds[FBX_WIRE_MAX_FDS];
 	size_t n_fds = 0;
-	ssize_t n = fbx_wire_recv(z->ctrl, &msg, sizeof(msg), fds,
+	ssize_t n = fbx_wire_recv(z->ctrl, &ctrl, sizeof(ctrl), fds,
 				  FBX_WIRE_MAX_FDS, &n_fds);
 	if (n == 0 || n == -ECONNRESET) {
 		z->host_gone = true;
 		return;
 	}
+	if (n == (ssize_t)sizeof(ctrl.kill) && ctrl.type == FBX_MSG_KILL &&
+	    n_fds == 0) {
+		kill_by_token(z, ctrl.kill.token);
+		return;
+	}
+	struct fbx_msg_spawn msg = ctrl.spawn;
 	if (n < 0 || (size_t)n != sizeof(msg) || msg.type != FBX_MSG_SPAWN ||
 	    n_fds != 4) {
 		fbx_log(z->log_fd, "error",
@@ -239,7 +259,7 @@ static void spawn(struct fbx_zygote *z)
 			close(fds[i]);
 		return;
 	}
-	int status_sock = fds[0];
+	int done_fd = fds[0];
 	struct fbx_msg_done fail = {.type = FBX_MSG_DONE,
 				    .flags = FBX_DONE_SETUP_FAILED};
 	struct fbx_msg_job job = {.type = FBX_MSG_JOB,
@@ -283,29 +303,22 @@ static void spawn(struct fbx_zygote *z)
 	for (size_t i = 1; i < 4; i++)
 		close(fds[i]);
 
-	size_t slot = (size_t)(inv - z->invs);
 	inv->spare = false;
 	z->n_spares--;
 	z->spare_failures = 0;
-	inv->status_sock = status_sock;
+	inv->done_fd = done_fd;
+	inv->token = msg.token;
 	inv->start_ns = fbx_now_ns();
 	inv->deadline_ns = inv->start_ns + (int64_t)msg.timeout_ms * 1000000;
-	snprintf(inv->done.tmp_dir, sizeof(inv->done.tmp_dir), "%s/%s",
-		 z->cfg.tmp_base, job.tmp_name);
-	if (ep_add(z, status_sock, ev_data(EV_STATUS, slot, inv->gen)) < 0) {
-		fbx_log_errno(z->log_fd, "error", errno,
-			      "epoll_ctl for invocation");
-		inv->done.flags |= FBX_DONE_SETUP_FAILED;
-		inv->done.setup_errno = errno;
-		fbx_zygote_kill_tree(z, inv);
-	}
 	/* The replacement is forked while this one runs on the other core. */
 	spares_fill(z);
 	return;
 
 refuse:
 	fbx_log(z->log_fd, "error", "cannot start an invocation: %s", fail.msg);
-	(void)fbx_wire_send(status_sock, &fail, sizeof(fail), NULL, 0);
+	if (write(done_fd, &fail, sizeof(fail)) < 0) {
+		/* The host is gone; nobody to tell. */
+	}
 	for (size_t i = 0; i < 4; i++)
 		close(fds[i]);
 }
@@ -361,12 +374,11 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	/* Moved aside before the report, removed after it: the report never
 	 * waits for the file system to free blocks, yet once it is out the
 	 * dir is gone from its path. */
-	const char *name = strrchr(d->tmp_dir, '/');
 	struct fbx_error err = {0};
 	char trash[FBX_TMPDIR_TRASH_LEN + 1] = "";
-	if (name && fbx_tmpdir_retire(z->base_fd, name + 1, trash, &err) < 0) {
+	if (fbx_tmpdir_retire(z->base_fd, inv->name, trash, &err) < 0) {
 		trash[0] = '\0';
-		if (fbx_tmpdir_remove(z->base_fd, name + 1, &err) < 0) {
+		if (fbx_tmpdir_remove(z->base_fd, inv->name, &err) < 0) {
 			d->flags |= FBX_DONE_CLEANUP_FAILED;
 			snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
 			fbx_log(z->log_fd, "error",
@@ -376,7 +388,7 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	close_fd(&inv->setup_sock);
 	close_fd(&inv->listener);
 	send_done(inv);
-	close_fd(&inv->status_sock);
+	close_fd(&inv->done_fd);
 	if (trash[0] && fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
 		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
 			err.msg);
@@ -474,19 +486,6 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 		close_fd(&inv->listener);
 }
 
-static void on_status(struct fbx_zygote *z, struct fbx_invocation *inv)
-{
-	struct fbx_msg_kill m;
-	ssize_t n =
-	    fbx_wire_recv(inv->status_sock, &m, sizeof(m), NULL, 0, NULL);
-	if (n > 0 && m.type != FBX_MSG_KILL)
-		return;
-	inv->done.flags |= FBX_DONE_KILLED;
-	if (n <= 0)
-		close_fd(&inv->status_sock); /* host gave up on it */
-	fbx_zygote_kill_tree(z, inv);
-}
-
 static int next_timeout_ms(struct fbx_zygote *z)
 {
 	int64_t now = fbx_now_ns(), best = -1;
@@ -530,7 +529,7 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 			uint32_t gen = (uint32_t)(d >> 32);
 			if (kind == EV_CTRL) {
 				if (!z->host_gone)
-					spawn(z);
+					on_ctrl(z);
 				if (z->host_gone) {
 					epoll_ctl(z->epfd, EPOLL_CTL_DEL,
 						  z->ctrl, NULL);
@@ -549,9 +548,7 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 			    z->invs[slot].gen != gen)
 				continue; /* the invocation already finished */
 			struct fbx_invocation *inv = &z->invs[slot];
-			if (kind == EV_STATUS && inv->status_sock >= 0)
-				on_status(z, inv);
-			else if (kind == EV_SETUP && inv->setup_sock >= 0)
+			if (kind == EV_SETUP && inv->setup_sock >= 0)
 				on_setup(z, inv);
 			else if (kind == EV_LISTENER && inv->listener >= 0)
 				on_listener(z, inv, evs[i].events);

@@ -16,10 +16,11 @@ struct fbx_invocation {
 	bool used;
 	uint32_t gen; /* tells stale epoll events from a reused slot */
 	pid_t pid;
-	uid_t uid;	 /* (uid_t)-1 when children keep the zygote's uid */
-	int status_sock; /* to the host; -1 once the host hung up */
-	int setup_sock;	 /* from the child until it is ready */
-	int listener;	 /* seccomp user-notification fd, or -1 */
+	uid_t uid;	/* (uid_t)-1 when children keep the zygote's uid */
+	int done_fd;	/* pipe to the host for DONE */
+	uint64_t token; /* the host's name for this invocation */
+	int setup_sock; /* from the child until it is ready */
+	int listener;	/* seccomp user-notification fd, or -1 */
 	int64_t start_ns;
 	int64_t deadline_ns;
 	bool kill_sent;

@@ -61,12 +61,24 @@ static size_t list_children(pid_t self, pid_t *out, size_t max)
 	char path[64];
 	size_t n = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", self, self);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		long pid;
-		while (n < max && fscanf(f, "%ld", &pid) == 1)
+	/* Read raw: this runs after every invocation, and stdio would
+	 * allocate and lock for every one. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[4096];
+		ssize_t len, got = 0;
+		while (got < (ssize_t)sizeof(buf) - 1 &&
+		       (len = read(fd, buf + got,
+				   sizeof(buf) - 1 - (size_t)got)) > 0)
+			got += len;
+		close(fd);
+		buf[got > 0 ? got : 0] = '\0';
+		for (char *p = buf, *end; n < max; p = end) {
+			long pid = strtol(p, &end, 10);
+			if (end == p)
+				break;
 			out[n++] = (pid_t)pid;
-		fclose(f);
+		}
 		return n;
 	}
 	DIR *d = opendir("/proc");
@@ -80,11 +92,11 @@ static size_t list_children(pid_t self, pid_t *out, size_t max)
 			continue;
 		char stat_path[64], buf[512];
 		snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", pid);
-		int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		int sfd = open(stat_path, O_RDONLY | O_CLOEXEC);
+		if (sfd < 0)
 			continue;
-		ssize_t len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
+		ssize_t len = read(sfd, buf, sizeof(buf) - 1);
+		close(sfd);
 		if (len <= 0)
 			continue;
 		buf[len] = '\0';
