@@ -123,7 +123,8 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 			snprintf(
 			    msg, sizeof(msg),
 			    "the module called a syscall the seccomp policy "
-			    "denies (%s); which one is unknown on this kernel",
+			    "denies (%s); which one is not known without "
+			    "seccomp user notification",
 			    signame);
 		} else {
 			resp.error_type = "Runtime.ExitError";

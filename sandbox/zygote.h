@@ -71,7 +71,7 @@ int64_t fbx_now_ns(void);
 
 /* Adds the job hand-over rules and the signal guards to a freshly loaded
  * policy (zygote_policy.c). */
-int fbx_zygote_amend_policy(struct fbx_policy *p, bool notify, pid_t zygote,
-			    pid_t host, struct fbx_error *err);
+int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
+			    struct fbx_error *err);
 
 #endif

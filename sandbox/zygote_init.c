@@ -116,8 +116,7 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	struct fbx_policy *policy = NULL;
 	if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
-	int rc =
-	    fbx_zygote_amend_policy(policy, notify, z->pid, getppid(), &err);
+	int rc = fbx_zygote_amend_policy(policy, z->pid, getppid(), &err);
 	if (rc == 0)
 		rc = fbx_policy_compile(policy,
 					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,

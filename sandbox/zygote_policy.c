@@ -55,12 +55,11 @@ static int add_internal_rule(struct fbx_policy *p, const char *name,
  * the child report ready, receive the job's descriptors on the setup
  * socket, put them in place and lower its CPU limit. Only what the policy
  * does not mention is added, on the setup socket only where it can be. */
-static int add_handover_rules(struct fbx_policy *p, bool notify,
-			      struct fbx_error *err)
+static int add_handover_rules(struct fbx_policy *p, struct fbx_error *err)
 {
 	int rc = 0;
-	if (notify)
-		rc = add_internal_rule(p, "sendmsg", FBX_CHILD_FD_SETUP, err);
+	/* READY goes out with or without a listener attached. */
+	rc = add_internal_rule(p, "sendmsg", FBX_CHILD_FD_SETUP, err);
 	if (!rc)
 		rc = add_internal_rule(p, "recvmsg", FBX_CHILD_FD_SETUP, err);
 	if (!rc)
@@ -127,10 +126,10 @@ static int guard_signals(struct fbx_policy *p, pid_t zygote, pid_t host,
 	return 0;
 }
 
-int fbx_zygote_amend_policy(struct fbx_policy *p, bool notify, pid_t zygote,
-			    pid_t host, struct fbx_error *err)
+int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
+			    struct fbx_error *err)
 {
-	int rc = add_handover_rules(p, notify, err);
+	int rc = add_handover_rules(p, err);
 	if (!rc)
 		rc = guard_signals(p, zygote, host, err);
 	return rc;

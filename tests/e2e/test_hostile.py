@@ -238,6 +238,16 @@ def test_ptrace_is_denied_and_named():
         assert r["error"]["syscall"] == "ptrace"
 
 
+def test_ptrace_without_seccomp_notify_is_still_denied():
+    # The kernel then kills with SIGSYS itself; the syscall cannot be
+    # named without trusting the module, so it is not.
+    with Hostile("--disable-layer", "seccomp-notify") as d:
+        r = d.act({"do": "ptrace"})
+        assert error_type(r) == "Forkbox.SyscallDenied", r
+        assert "syscall" not in r["error"]
+        assert r["report"]["exit"] == {"signal": "SIGSYS"}
+
+
 def test_exit_without_result_and_null_result():
     with Hostile() as d:
         r = d.act({"do": "exit", "code": 7})
