@@ -50,10 +50,11 @@ class Scratch:
 class Daemon:
     """One long-lived `forkboxd stdio`."""
 
-    def __init__(self, *args, scratch=None, env=None, module_path=None):
+    def __init__(self, *args, scratch=None, env=None, module_path=None, prefix=()):
         self.scratch = scratch or Scratch()
         self.own_scratch = scratch is None
-        cmd = [build_path("forkboxd"), "stdio", "--tmp-base", self.scratch.tmp_base]
+        cmd = list(prefix) + [build_path("forkboxd"), "stdio", "--tmp-base",
+                              self.scratch.tmp_base]
         if module_path:
             cmd += ["--module", module_path]
         cmd += list(args)
