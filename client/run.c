@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -146,6 +147,13 @@ int fbxc_run(int argc, char **argv)
 	}
 	free(event);
 
+	/* As in forkboxd: no module running under our uid may read our
+	 * environment or memory through /proc. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		perror("forkbox run: prctl(PR_SET_DUMPABLE)");
+		free(request);
+		return 3;
+	}
 	fbx_sandbox *sb = NULL;
 	struct fbx_error err = {0};
 	if (fbx_open(&cfg, &sb, &err) < 0) {

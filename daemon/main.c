@@ -1,6 +1,7 @@
 /* forkboxd: the long-lived front ends of forkbox. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -60,6 +61,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "forkboxd: unknown command '%s'\n", command);
 		usage(stderr);
 		return 2;
+	}
+	/* Modules may run under our uid (always in Lambda): without this they
+	 * could read our environment (AWS credentials) and memory through
+	 * /proc/<pid>/environ and /proc/<pid>/mem. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		perror("forkboxd: prctl(PR_SET_DUMPABLE)");
+		return 1;
 	}
 	struct fbxd_options o;
 	int rc = fbxd_options_parse(&o, argc - 1, argv + 1, command);

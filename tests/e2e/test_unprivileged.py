@@ -5,7 +5,8 @@ subreaper are what protect the zygote and kill the tree."""
 import os
 import shutil
 
-from harness import Daemon, Scratch, Skip, error_type, module, ok, private_dirs, process_names
+from harness import (Daemon, Scratch, Skip, child_pids, error_type, module, ok, private_dirs,
+                     process_names)
 
 NOBODY = 65534
 
@@ -53,3 +54,15 @@ def test_unprivileged_daemonized_grandchild_does_not_survive():
         assert error_type(r) == "Runtime.ExitError"
         r = d.event({"do": "ptrace"})
         assert r["error"].get("syscall") == "ptrace", r
+
+
+def test_unprivileged_module_cannot_read_the_daemons_environment_or_memory():
+    env = {"AWS_SECRET_ACCESS_KEY": "s3cr3t-in-the-daemon"}
+    with _daemon(module_path=module("hostile"), env=env) as d:
+        assert error_type(d.event({"do": "fail", "arg": "warm-up"})) == "MyError"
+        zygote = child_pids(d.proc.pid)
+        targets = ["/proc/%d/environ" % d.proc.pid, "/proc/%d/mem" % d.proc.pid]
+        targets += ["/proc/%d/environ" % z for z in zygote]
+        for path in targets:
+            r = ok(d.event({"do": "read", "arg": path}))
+            assert "read_errno" in r, (path, r)

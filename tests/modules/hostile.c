@@ -14,7 +14,9 @@
  *   ptrace      ptrace(PTRACE_TRACEME) - denied by every shipped policy
  *   exit        exit("code") without a result
  *   fail        fbx_fail with a type and message
- *   null        return NULL without fbx_fail */
+ *   null        return NULL without fbx_fail
+ *   read        open and read the file "arg"; returns its first bytes or
+ *               the errno */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +164,14 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		return NULL;
 	} else if (!strcmp(what, "null")) {
 		return NULL;
+	} else if (!strcmp(what, "read")) {
+		int fd = open(arg, O_RDONLY);
+		if (fd < 0)
+			return answer("{\"read_errno\": %lld}", errno);
+		char buf[64];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		close(fd);
+		return answer("{\"read_bytes\": %lld}", n);
 	}
 	fbx_fail(ctx, "Test.UnknownAction", "unknown action '%s'", what);
 	return NULL;
