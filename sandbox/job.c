@@ -1,95 +1,131 @@
 #include "job.h"
 
-#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#define JOB_MAGIC     "FBXJOB1\n"
+/* Layout: the magic, then for each field in enum order a u64 length and
+ * that many bytes followed by a NUL (so the child can use them as C
+ * strings in place), then the two numbers. A NULL string has length
+ * UINT64_MAX and no bytes. Host and child come from one build. */
+#define JOB_MAGIC     "FBXJOB2\n"
 #define JOB_MAGIC_LEN 8
+#define JOB_ABSENT    UINT64_MAX
 
-static int write_all(int fd, const void *buf, size_t len)
+enum job_field {
+	F_REQUEST_ID,
+	F_FUNCTION_NAME,
+	F_ARN,
+	F_TRACE_ID,
+	F_CLIENT_CONTEXT,
+	F_COGNITO,
+	F_RUNTIME,
+	F_MODULE_PATH,
+	F_MODULE_NAME,
+	F_SOURCE,
+	F_ENTRY,
+	F_EVENT,
+	F_COUNT
+};
+
+static char **field(struct fbx_job *job, enum job_field f)
 {
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
+	switch (f) {
+	case F_REQUEST_ID:
+		return &job->request_id;
+	case F_FUNCTION_NAME:
+		return &job->function_name;
+	case F_ARN:
+		return &job->invoked_function_arn;
+	case F_TRACE_ID:
+		return &job->trace_id;
+	case F_CLIENT_CONTEXT:
+		return &job->client_context;
+	case F_COGNITO:
+		return &job->cognito_identity;
+	case F_RUNTIME:
+		return &job->runtime;
+	case F_MODULE_PATH:
+		return &job->module_path;
+	case F_MODULE_NAME:
+		return &job->module_name;
+	case F_SOURCE:
+		return &job->module_source;
+	case F_ENTRY:
+		return &job->entry;
+	default:
+		return &job->event;
+	}
+}
+
+static size_t field_len(const struct fbx_job *job, enum job_field f,
+			const char *s)
+{
+	if (f == F_SOURCE)
+		return job->module_source_len;
+	if (f == F_EVENT)
+		return job->event_len;
+	return strlen(s);
+}
+
+static int write_all(int fd, const struct iovec *iov, int n)
+{
+	struct iovec local[3 * F_COUNT + 2];
+	if (n > (int)(sizeof(local) / sizeof(local[0])))
+		return -EINVAL;
+	memcpy(local, iov, (size_t)n * sizeof(*iov));
+	struct iovec *cur = local;
+	while (n > 0) {
+		ssize_t w = writev(fd, cur, n);
+		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		p += n;
-		len -= (size_t)n;
+		while (n > 0 && (size_t)w >= cur->iov_len) {
+			w -= (ssize_t)cur->iov_len;
+			cur++;
+			n--;
+		}
+		if (n > 0) {
+			cur->iov_base = (char *)cur->iov_base + w;
+			cur->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
 
-static int add_str(cJSON *obj, const char *key, const char *value)
-{
-	if (!value)
-		return 0;
-	return cJSON_AddStringToObject(obj, key, value) ? 0 : -ENOMEM;
-}
-
 int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 {
-	cJSON *h = cJSON_CreateObject();
-	if (!h)
-		return fbx_error_set(err, ENOMEM,
-				     "out of memory building a job");
-	int rc = 0;
-	rc |= add_str(h, "request_id", job->request_id);
-	rc |= add_str(h, "function_name", job->function_name);
-	rc |= add_str(h, "invoked_function_arn", job->invoked_function_arn);
-	rc |= add_str(h, "trace_id", job->trace_id);
-	rc |= add_str(h, "client_context", job->client_context);
-	rc |= add_str(h, "cognito_identity", job->cognito_identity);
-	rc |= add_str(h, "runtime", job->runtime);
-	rc |= add_str(h, "module_path", job->module_path);
-	rc |= add_str(h, "module_name", job->module_name);
-	rc |= add_str(h, "entry", job->entry);
-	rc |=
-	    cJSON_AddNumberToObject(h, "deadline_ms", (double)job->deadline_ms)
-		? 0
-		: -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "memory_mb", (double)job->memory_mb)
-		  ? 0
-		  : -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "source_len",
-				      (double)job->module_source_len)
-		  ? 0
-		  : -ENOMEM;
-	rc |= cJSON_AddNumberToObject(h, "event_len", (double)job->event_len)
-		  ? 0
-		  : -ENOMEM;
-	char *header = rc == 0 ? cJSON_PrintUnformatted(h) : NULL;
-	cJSON_Delete(h);
-	if (!header)
-		return fbx_error_set(err, ENOMEM,
-				     "out of memory building a job");
+	struct fbx_job copy = *job;
+	uint64_t lens[F_COUNT];
+	int64_t nums[2] = {job->deadline_ms, job->memory_mb};
+	static const char nul = '\0';
+	struct iovec iov[3 * F_COUNT + 2];
+	int n = 0;
+	iov[n++] = (struct iovec){(void *)JOB_MAGIC, JOB_MAGIC_LEN};
+	for (int f = 0; f < F_COUNT; f++) {
+		const char *s = *field(&copy, (enum job_field)f);
+		lens[f] = s ? field_len(job, (enum job_field)f, s) : JOB_ABSENT;
+		iov[n++] = (struct iovec){&lens[f], sizeof(lens[f])};
+		if (s) {
+			iov[n++] = (struct iovec){(void *)s, (size_t)lens[f]};
+			iov[n++] = (struct iovec){(void *)&nul, 1};
+		}
+	}
+	iov[n++] = (struct iovec){nums, sizeof(nums)};
 
 	int fd = memfd_create("forkbox-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0) {
-		free(header);
+	if (fd < 0)
 		return fbx_error_errno(err, errno, "memfd_create for a job");
-	}
-	uint32_t hlen = (uint32_t)strlen(header);
-	rc = write_all(fd, JOB_MAGIC, JOB_MAGIC_LEN);
-	if (!rc)
-		rc = write_all(fd, &hlen, sizeof(hlen));
-	if (!rc)
-		rc = write_all(fd, header, hlen);
-	if (!rc && job->module_source_len)
-		rc = write_all(fd, job->module_source, job->module_source_len);
-	if (!rc)
-		rc = write_all(fd, job->event, job->event_len);
-	free(header);
+	int rc = write_all(fd, iov, n);
 	/* Sealed so that nothing the host does later can change what the
-	 * child reads. */
+	 * child maps. */
 	if (!rc &&
 	    fcntl(fd, F_ADD_SEALS,
 		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
@@ -101,118 +137,57 @@ int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 	return fd;
 }
 
-static char *dup_str(const cJSON *h, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, key);
-	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
-}
-
-static int64_t get_num(const cJSON *h, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, key);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
-static int read_exact(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EPROTO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int fbx_job_from_fd(int fd, struct fbx_job *job, struct fbx_error *err)
 {
 	memset(job, 0, sizeof(*job));
-	char magic[JOB_MAGIC_LEN];
-	uint32_t hlen;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return fbx_error_errno(err, errno, "seeking the job memfd");
-	int rc = read_exact(fd, magic, sizeof(magic));
-	if (!rc && memcmp(magic, JOB_MAGIC, JOB_MAGIC_LEN) != 0)
-		rc = -EPROTO;
-	if (!rc)
-		rc = read_exact(fd, &hlen, sizeof(hlen));
-	if (!rc && hlen > (64u << 20))
-		rc = -EPROTO;
-	char *header = rc ? NULL : malloc((size_t)hlen + 1);
-	if (!rc && !header)
-		rc = -ENOMEM;
-	if (!rc)
-		rc = read_exact(fd, header, hlen);
-	if (rc) {
-		free(header);
-		return fbx_error_errno(err, -rc, "reading the job header");
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return fbx_error_errno(err, errno, "reading the job");
+	size_t size = (size_t)st.st_size;
+	if (size < JOB_MAGIC_LEN)
+		return fbx_error_set(err, EPROTO, "job too short");
+	char *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return fbx_error_errno(err, errno, "mapping the job");
+	job->map = m;
+	job->map_len = size;
+	if (memcmp(m, JOB_MAGIC, JOB_MAGIC_LEN) != 0)
+		goto bad;
+	size_t off = JOB_MAGIC_LEN;
+	for (int f = 0; f < F_COUNT; f++) {
+		uint64_t len;
+		if (size - off < sizeof(len))
+			goto bad;
+		memcpy(&len, m + off, sizeof(len));
+		off += sizeof(len);
+		if (len == JOB_ABSENT)
+			continue;
+		if (len >= size - off || m[off + len] != '\0')
+			goto bad;
+		*field(job, (enum job_field)f) = m + off;
+		if (f == F_SOURCE)
+			job->module_source_len = (size_t)len;
+		if (f == F_EVENT)
+			job->event_len = (size_t)len;
+		off += (size_t)len + 1;
 	}
-	header[hlen] = '\0';
-	cJSON *h = cJSON_Parse(header);
-	free(header);
-	if (!h)
-		return fbx_error_set(err, EPROTO, "job header is not JSON");
-	job->request_id = dup_str(h, "request_id");
-	job->function_name = dup_str(h, "function_name");
-	job->invoked_function_arn = dup_str(h, "invoked_function_arn");
-	job->trace_id = dup_str(h, "trace_id");
-	job->client_context = dup_str(h, "client_context");
-	job->cognito_identity = dup_str(h, "cognito_identity");
-	job->runtime = dup_str(h, "runtime");
-	job->module_path = dup_str(h, "module_path");
-	job->module_name = dup_str(h, "module_name");
-	job->entry = dup_str(h, "entry");
-	job->deadline_ms = get_num(h, "deadline_ms");
-	job->memory_mb = get_num(h, "memory_mb");
-	size_t source_len = (size_t)get_num(h, "source_len");
-	size_t event_len = (size_t)get_num(h, "event_len");
-	cJSON_Delete(h);
-
-	if (source_len) {
-		job->module_source = malloc(source_len + 1);
-		if (!job->module_source)
-			return fbx_error_set(
-			    err, ENOMEM,
-			    "out of memory reading the module source");
-		rc = read_exact(fd, job->module_source, source_len);
-		if (rc)
-			return fbx_error_errno(err, -rc,
-					       "reading the module source");
-		job->module_source[source_len] = '\0';
-		job->module_source_len = source_len;
-	}
-	job->event = malloc(event_len + 1);
+	int64_t nums[2];
+	if (size - off < sizeof(nums))
+		goto bad;
+	memcpy(nums, m + off, sizeof(nums));
+	job->deadline_ms = nums[0];
+	job->memory_mb = nums[1];
 	if (!job->event)
-		return fbx_error_set(err, ENOMEM,
-				     "out of memory reading the event");
-	rc = read_exact(fd, job->event, event_len);
-	if (rc)
-		return fbx_error_errno(err, -rc, "reading the event");
-	job->event[event_len] = '\0';
-	job->event_len = event_len;
+		goto bad;
 	return 0;
+bad:
+	fbx_job_unmap(job);
+	return fbx_error_set(err, EPROTO, "malformed job");
 }
 
-void fbx_job_free(struct fbx_job *job)
+void fbx_job_unmap(struct fbx_job *job)
 {
-	free(job->request_id);
-	free(job->function_name);
-	free(job->invoked_function_arn);
-	free(job->trace_id);
-	free(job->client_context);
-	free(job->cognito_identity);
-	free(job->runtime);
-	free(job->module_path);
-	free(job->module_name);
-	free(job->module_source);
-	free(job->entry);
-	free(job->event);
+	if (job->map)
+		munmap(job->map, job->map_len);
 	memset(job, 0, sizeof(*job));
 }

@@ -134,3 +134,11 @@ def test_help_documents_every_flag():
         assert flag in out, flag
     top = subprocess.run([build_path("forkboxd"), "--help"], capture_output=True, text=True)
     assert top.returncode == 0 and "stdio" in top.stdout
+
+
+def test_event_reaches_the_module_as_its_exact_text():
+    with Daemon(module_path=module("hostile")) as d:
+        event = '{"do": "echo", "big": 12345678901234567890, "f": 1e400, "s": "\\u00e9\u00e9",   "deep": [[[{}]]]}'
+        d.send_raw(('{"id": 7, "event": ' + event + '}\n').encode())
+        line = d.read_line().decode()
+        assert ('"result":' + event + ',') in line, line

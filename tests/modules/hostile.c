@@ -16,7 +16,8 @@
  *   fail        fbx_fail with a type and message
  *   null        return NULL without fbx_fail
  *   read        open and read the file "arg"; returns its first bytes or
- *               the errno */
+ *               the errno
+ *   echo        return the event's exact text */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,14 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		return NULL;
 	} else if (!strcmp(what, "null")) {
 		return NULL;
+	} else if (!strcmp(what, "echo")) {
+		if (strlen(event) != len) {
+			fbx_fail(ctx, "Test.BadEvent",
+				 "event_len %zu != strlen %zu", len,
+				 strlen(event));
+			return NULL;
+		}
+		return strdup(event);
 	} else if (!strcmp(what, "read")) {
 		int fd = open(arg, O_RDONLY);
 		if (fd < 0)
