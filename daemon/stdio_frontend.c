@@ -15,6 +15,16 @@
 #include "diag.h"
 #include "frontends.h"
 
+/* Set by SIGTERM/SIGINT: stop reading, answer what was read, exit. The
+ * one piece of global state here: a signal handler has nowhere else. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 struct slot {
 	char *line;
 	size_t len;
@@ -149,9 +159,12 @@ static int read_lines(struct pipeline *p)
 	if (!line)
 		return -ENOMEM;
 	for (;;) {
+		if (stop_requested)
+			break;
 		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
-			continue;
+			continue; /* the signal, if it was ours, is seen above
+				   */
 		if (n <= 0)
 			break;
 		for (ssize_t i = 0; i < n;) {
@@ -219,6 +232,20 @@ int fbxd_run_stdio(fbx_sandbox *sb, const struct fbxd_options *o)
 	pthread_cond_init(&p.space, NULL);
 	/* A reader that went away must not kill us before cleanup. */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM/SIGINT interrupt the reader only (no SA_RESTART; blocked
+	 * in the other threads, which inherit the mask set here). */
+	sigset_t stop_set, old_mask;
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGINT);
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGINT, &sa, NULL) < 0 ||
+	    pthread_sigmask(SIG_BLOCK, &stop_set, &old_mask) != 0) {
+		free(p.ring);
+		return 1;
+	}
 
 	pthread_t *workers = calloc(o->jobs, sizeof(pthread_t));
 	pthread_t wr;
@@ -231,7 +258,11 @@ int fbxd_run_stdio(fbx_sandbox *sb, const struct fbxd_options *o)
 	for (; started < o->jobs; started++)
 		if (pthread_create(&workers[started], NULL, worker, &p) != 0)
 			break;
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	int rc = started ? read_lines(&p) : -EAGAIN;
+	if (stop_requested)
+		fbxd_diag("info", "stopping on a signal: requests already read "
+				  "are answered first");
 	pthread_mutex_lock(&p.lock);
 	p.eof = true;
 	pthread_cond_broadcast(&p.work);

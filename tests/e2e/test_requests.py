@@ -142,3 +142,20 @@ def test_event_reaches_the_module_as_its_exact_text():
         d.send_raw(('{"id": 7, "event": ' + event + '}\n').encode())
         line = d.read_line().decode()
         assert ('"result":' + event + ',') in line, line
+
+
+def test_sigterm_answers_what_was_read_then_exits_cleanly():
+    import signal
+    import time
+    from harness import child_pids, private_dirs, wait_until
+    with Daemon(module_path=module("inspect")) as d:
+        d.send_raw(b'{"id": "slow", "event": {"sleep_ms": 700}}\n')
+        assert wait_until(lambda: len(private_dirs(d.scratch.tmp_base)) == 1)
+        zygote = child_pids(d.proc.pid)
+        d.proc.send_signal(signal.SIGTERM)
+        r = d.read_response(timeout=10)
+        assert r["id"] == "slow" and r["status"] == "ok", r
+        assert d.proc.wait(timeout=10) == 0
+        assert "stopping on a signal" in d.diag()
+        assert wait_until(lambda: all(not os.path.exists("/proc/%d" % z) for z in zygote))
+        assert private_dirs(d.scratch.tmp_base) == []
