@@ -61,6 +61,7 @@ struct fbx_outcome {
 	const char *logs;
 	size_t logs_len;
 	bool zygote_restarted;
+	bool named_denials;	    /* seccomp user notification was in force */
 	const char *internal_error; /* the sandbox failed: message */
 };
 

@@ -118,7 +118,18 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 		int sig = WTERMSIG(d->wait_status);
 		const char *signame =
 		    fbx_signal_name(sig, sigbuf, sizeof(sigbuf));
-		if (sig == SIGSYS) {
+		if (sig == SIGSYS && o->named_denials) {
+			/* With user notification every kill the policy
+			 * decides is named; a bare SIGSYS is the architecture
+			 * check (it kills before the policy is consulted) or a
+			 * "trap" rule the module did not handle. */
+			resp.error_type = "Forkbox.SyscallDenied";
+			snprintf(
+			    msg, sizeof(msg),
+			    "the module died of SIGSYS: a syscall through a "
+			    "foreign ABI (x32, or i386 via int 0x80), which "
+			    "every policy kills, or one the policy traps");
+		} else if (sig == SIGSYS) {
 			resp.error_type = "Forkbox.SyscallDenied";
 			snprintf(
 			    msg, sizeof(msg),
