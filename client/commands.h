@@ -3,5 +3,6 @@
 
 /* Each returns the process exit code. */
 int fbxc_run(int argc, char **argv);
+int fbxc_policy(int argc, char **argv);
 
 #endif

@@ -90,6 +90,15 @@ static void load_seccomp(const struct fbx_child_args *a)
 		close(fd);
 }
 
+int fbx_child_enter_after_load(const struct fbx_child *c)
+{
+	if (!c->after_load_bpf || c->after_load_bpf->len == 0)
+		return 0;
+	struct sock_fprog prog = {.len = c->after_load_bpf->len,
+				  .filter = c->after_load_bpf->insns};
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
+}
+
 /* Waits for the job and puts its descriptors in place. */
 static void receive_job(struct fbx_child *child, uint32_t *timeout_ms)
 {
@@ -149,6 +158,7 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	load_seccomp(a);
 
 	child.base = a->cfg->tmp_base;
+	child.after_load_bpf = a->after_load_bpf;
 	receive_job(&child, &timeout_ms);
 	if ((rc = fbx_layer_cpu_limit(timeout_ms)) < 0)
 		setup_failed(-rc, "lowering the CPU limit");

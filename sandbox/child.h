@@ -27,6 +27,7 @@ enum {
 struct fbx_child_args {
 	const struct fbx_msg_init *cfg;
 	const struct fbx_bpf *bpf;
+	const struct fbx_bpf *after_load_bpf; /* len 0 when none */
 	bool seccomp_notify;
 	const struct fbx_runtime_ops *runtime;
 	pid_t zygote_pid;
@@ -41,11 +42,16 @@ struct fbx_child_args {
 /* State of a child once set up, passed to the runtime. */
 struct fbx_child {
 	const char *base; /* the tmp base */
+	const struct fbx_bpf *after_load_bpf; /* len 0 when none */
 	struct fbx_job job;
 	char tmp_dir[PATH_MAX + 64];
 	int result_fd;
 	uint32_t timeout_ms;
 };
+
+/* For runtimes, between loading the module and calling its entry: adds
+ * the policy's after-load stage, if it has one. 0 or -errno. */
+int fbx_child_enter_after_load(const struct fbx_child *c);
 
 /* Never returns: sets the child up, runs the module, _exit()s. */
 __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *args);

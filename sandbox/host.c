@@ -256,6 +256,7 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 		return -err->code;
 	}
 	sb->layers = ready.layers;
+	sb->after_load = ready.after_load != 0;
 	sb->zygote_gen++;
 	if (ready.swept)
 		fbx_log(sb->cfg.log_fd, "info",

@@ -28,6 +28,7 @@ struct fbx_sandbox {
 	uint64_t zygote_gen; /* bumped at every (re)start */
 	uint64_t next_token; /* names invocations for KILL */
 	uint32_t layers;
+	bool after_load; /* the policy has an after-load stage */
 	bool restart_pending_report; /* next response says "zygote_restarted" */
 };
 
@@ -62,6 +63,7 @@ struct fbx_outcome {
 	size_t logs_len;
 	bool zygote_restarted;
 	bool named_denials;	    /* seccomp user notification was in force */
+	bool after_load; /* the policy has an after-load stage */
 	const char *internal_error; /* the sandbox failed: message */
 };
 

@@ -124,11 +124,13 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 			 * check (it kills before the policy is consulted) or a
 			 * "trap" rule the module did not handle. */
 			resp.error_type = "Forkbox.SyscallDenied";
-			snprintf(
-			    msg, sizeof(msg),
-			    "the module died of SIGSYS: a syscall through a "
-			    "foreign ABI (x32, or i386 via int 0x80), which "
-			    "every policy kills, or one the policy traps");
+			snprintf(msg, sizeof(msg),
+				 "the module died of SIGSYS: %sa syscall through a "
+				 "foreign ABI (x32, or i386 via int 0x80), which "
+				 "every policy kills, or one the policy traps",
+				 o->after_load ? "a syscall the policy's after-load "
+						 "stage kills, "
+					       : "");
 		} else if (sig == SIGSYS) {
 			resp.error_type = "Forkbox.SyscallDenied";
 			snprintf(

@@ -83,6 +83,11 @@ struct fbx_policy {
 	/* Names skipped because unknown on this architecture, for notices. */
 	char **skipped;
 	size_t n_skipped;
+	/* Rules after "@after-load": a second filter, added once the module
+	 * is loaded and before its entry runs (seccomp filters only ever
+	 * narrow, so this stage can only take away). NULL when absent. Its
+	 * default action is its own @default, else this policy's. */
+	struct fbx_policy *after_load;
 };
 
 /* Reads a policy file and everything it includes. */
@@ -120,10 +125,35 @@ const char *fbx_syscall_name(int nr, char *buf, size_t size);
  * the policy does not mention clone3); their line is 0. */
 #define FBX_POLICY_BUILTIN_FILE "<built-in>"
 
-/* Human-readable description of a policy (default action, @unknown, skipped
- * names, one line per rule with where it came from), for `forkbox policy
- * check`. *out is malloc'd; returns 0 or -ENOMEM. */
+/* How many syscall numbers above fbx_policy_max_known_syscall() @unknown
+ * covers (new syscalls are numbered sequentially). */
+#define FBX_POLICY_UNKNOWN_SPAN 1024
+
+/* Whether fbx_policy_compile compiles a rule by hand into the BPF block it
+ * puts in front of libseccomp's program (rules libseccomp cannot express:
+ * "EXPR; return ERRNO", an argument compared twice, ...). */
+bool fbx_policy_rule_by_hand(const struct fbx_policy_rule *rule);
+
+/* Writes to fd libseccomp's PFC text of the program fbx_policy_compile
+ * builds, without the hand-compiled block (that one is not libseccomp's). */
+int fbx_policy_write_pfc(const struct fbx_policy *p, unsigned flags, int fd,
+			 struct fbx_error *err);
+
+/* Text for people (policy_export.c); what *out or *text gets is malloc'd.
+ *
+ * fbx_policy_summary: default action, @unknown, the names skipped on this
+ * architecture, one line per rule with where it came from, for `forkbox
+ * policy check`. Returns 0 or -ENOMEM.
+ *
+ * fbx_policy_export_pfc: the PFC text of fbx_policy_write_pfc, after
+ * comment lines listing the rules compiled by hand, which run first.
+ *
+ * fbx_bpf_listing: one line per instruction,
+ * "NNNN: code=0x.. jt=.. jf=.. k=0x........". Returns 0 or -ENOMEM. */
 int fbx_policy_summary(const struct fbx_policy *p, char **out);
+int fbx_policy_export_pfc(const struct fbx_policy *p, unsigned flags,
+			  char **text, struct fbx_error *err);
+int fbx_bpf_listing(const struct fbx_bpf *bpf, char **text);
 
 /* Resolves a syscall name for the native architecture: 0 with *nr set;
  * 1 when the name exists only on other architectures (the reader skips it

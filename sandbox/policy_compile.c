@@ -1,5 +1,6 @@
 /* Policy compiler: struct fbx_policy -> classic BPF for seccomp, through
- * libseccomp (everything libseccomp-related lives in this file).
+ * libseccomp (everything libseccomp-related lives in this file; turning
+ * policies and filters into text for people is policy_export.c).
  *
  * The filter is for the native architecture only. Other ABIs are killed by
  * the kernel, not filtered: SCMP_FLTATR_ACT_BADARCH is KILL_PROCESS, so an
@@ -42,7 +43,7 @@
 
 /* libseccomp rules one clause may expand to before it goes to the prefix. */
 #define MAX_EXPANSION 64
-#define UNKNOWN_SPAN  1024
+#define UNKNOWN_SPAN  FBX_POLICY_UNKNOWN_SPAN
 
 int fbx_policy_resolve_name(const char *name, int *nr)
 {
@@ -120,7 +121,7 @@ static unsigned popcount64(uint64_t v)
 }
 
 /* Whether the rule goes to the hand-written prefix (see the top). */
-static bool needs_prefix(const struct fbx_policy_rule *rule)
+bool fbx_policy_rule_by_hand(const struct fbx_policy_rule *rule)
 {
 	if (rule->else_errno >= 0)
 		return true;
@@ -204,7 +205,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct fbx_policy *p,
 {
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct fbx_policy_rule *r = &p->rules[i];
-		if (needs_prefix(r))
+		if (fbx_policy_rule_by_hand(r))
 			continue;
 		int rc = 0;
 		if (r->n_clauses == 0) {
@@ -365,7 +366,7 @@ static int build_prefix(const struct fbx_policy *p, struct prog *out)
 {
 	size_t n_prefix = 0;
 	for (size_t i = 0; i < p->n_rules; i++)
-		n_prefix += needs_prefix(&p->rules[i]);
+		n_prefix += fbx_policy_rule_by_hand(&p->rules[i]);
 	if (!n_prefix && p->unknown_errno < 0)
 		return 0;
 	size_t *to_end = calloc(n_prefix + 1, sizeof(*to_end));
@@ -379,7 +380,7 @@ static int build_prefix(const struct fbx_policy *p, struct prog *out)
 	JMP(out, BPF_JEQ, seccomp_arch_native(), 1, 0);
 	to_end[n_to_end++] = JA(out);
 	for (size_t i = 0; i < p->n_rules; i++) {
-		if (needs_prefix(&p->rules[i]))
+		if (fbx_policy_rule_by_hand(&p->rules[i]))
 			emit_rule(out, &p->rules[i], to_end, &n_to_end);
 	}
 	if (p->unknown_errno >= 0) {
@@ -431,10 +432,10 @@ static int export_bpf(scmp_filter_ctx ctx, struct prog *out,
 	return rc;
 }
 
-int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
-		       struct fbx_bpf *out, struct fbx_error *err)
+/* The libseccomp context for everything but the prefix. */
+static int build_ctx(const struct fbx_policy *policy, unsigned flags,
+		     scmp_filter_ctx *out, struct fbx_error *err)
 {
-	*out = (struct fbx_bpf){0};
 	uint32_t def =
 	    scmp_action(policy->default_action, policy->default_errno, flags);
 	scmp_filter_ctx ctx = seccomp_init(def);
@@ -460,8 +461,24 @@ int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
 	}
 	if (!rc)
 		rc = add_rules(ctx, policy, flags, def, err);
+	if (rc) {
+		seccomp_release(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
+		       struct fbx_bpf *out, struct fbx_error *err)
+{
+	*out = (struct fbx_bpf){0};
+	scmp_filter_ctx ctx;
+	int rc = build_ctx(policy, flags, &ctx, err);
+	if (rc)
+		return rc;
 	struct prog prog = {0};
-	if (!rc && build_prefix(policy, &prog))
+	if (build_prefix(policy, &prog))
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
 	if (!rc)
 		rc = export_bpf(ctx, &prog, err);
@@ -480,6 +497,21 @@ int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
 	return 0;
 }
 
+int fbx_policy_write_pfc(const struct fbx_policy *policy, unsigned flags,
+			 int fd, struct fbx_error *err)
+{
+	scmp_filter_ctx ctx;
+	int rc = build_ctx(policy, flags, &ctx, err);
+	if (rc)
+		return rc;
+	rc = seccomp_export_pfc(ctx, fd);
+	if (rc)
+		rc = fbx_error_set(err, -rc, "seccomp_export_pfc: %s",
+				   strerror(-rc));
+	seccomp_release(ctx);
+	return rc;
+}
+
 void fbx_bpf_free(struct fbx_bpf *bpf)
 {
 	if (!bpf)
@@ -487,96 +519,4 @@ void fbx_bpf_free(struct fbx_bpf *bpf)
 	free(bpf->insns);
 	bpf->insns = NULL;
 	bpf->len = 0;
-}
-
-/* --- describing a policy ------------------------------------------------ */
-
-static const char *action_text(enum fbx_action action, int errno_value,
-			       char *buf, size_t size)
-{
-	static const char *const words[] = {
-	    [FBX_ACTION_ALLOW] = "allow",
-	    [FBX_ACTION_KILL] = "kill",
-	    [FBX_ACTION_TRAP] = "trap",
-	    [FBX_ACTION_LOG] = "log",
-	};
-	if (action != FBX_ACTION_ERRNO)
-		return words[action];
-	const char *name = fbx_errno_name(errno_value);
-	if (name)
-		snprintf(buf, size, "errno %s", name);
-	else
-		snprintf(buf, size, "errno %d", errno_value);
-	return buf;
-}
-
-static void print_condition(FILE *f, const struct fbx_policy_rule *r)
-{
-	static const char *const ops[] = {
-	    [FBX_CMP_EQ] = "==",	[FBX_CMP_NE] = "!=",
-	    [FBX_CMP_LT] = "<",		[FBX_CMP_LE] = "<=",
-	    [FBX_CMP_GT] = ">",		[FBX_CMP_GE] = ">=",
-	    [FBX_CMP_MASKED_SET] = "&", [FBX_CMP_IN] = "in",
-	};
-	for (size_t i = 0; i < r->n_clauses; i++) {
-		const struct fbx_policy_clause *cl = &r->clauses[i];
-		fputs(i ? " || " : "allow if ", f);
-		for (size_t k = 0; k < cl->n_cmps; k++) {
-			const struct fbx_policy_cmp *c = &cl->cmps[k];
-			fprintf(f,
-				c->value < 4096 ? "%sarg%u %s %llu"
-						: "%sarg%u %s 0x%llx",
-				k ? " && " : "", c->arg, ops[c->op],
-				(unsigned long long)c->value);
-		}
-	}
-}
-
-int fbx_policy_summary(const struct fbx_policy *p, char **out)
-{
-	char *text = NULL, buf[32];
-	size_t size = 0;
-	*out = NULL;
-	FILE *f = open_memstream(&text, &size);
-	if (!f)
-		return -ENOMEM;
-	fprintf(
-	    f, "default: %s\n",
-	    action_text(p->default_action, p->default_errno, buf, sizeof(buf)));
-	if (p->unknown_errno >= 0) {
-		int max = fbx_policy_max_known_syscall();
-		fprintf(f, "unknown syscalls (%d to %d): %s\n", max + 1,
-			max + UNKNOWN_SPAN,
-			action_text(FBX_ACTION_ERRNO, p->unknown_errno, buf,
-				    sizeof(buf)));
-	}
-	if (p->n_skipped)
-		fputs("skipped (not on this architecture):", f);
-	for (size_t i = 0; i < p->n_skipped; i++)
-		fprintf(f, " %s%s", p->skipped[i],
-			i + 1 == p->n_skipped ? "\n" : "");
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct fbx_policy_rule *r = &p->rules[i];
-		fprintf(f, "%s (%d): ", r->name, r->nr);
-		if (r->n_clauses)
-			print_condition(f, r);
-		else
-			fputs(action_text(r->action, r->errno_value, buf,
-					  sizeof(buf)),
-			      f);
-		if (r->else_errno >= 0)
-			fprintf(f, "; else %s",
-				action_text(FBX_ACTION_ERRNO, r->else_errno,
-					    buf, sizeof(buf)));
-		if (r->line)
-			fprintf(f, "  [%s:%u]\n", r->file, r->line);
-		else
-			fprintf(f, "  [%s]\n", r->file);
-	}
-	if (fclose(f) || !text) {
-		free(text);
-		return -ENOMEM;
-	}
-	*out = text;
-	return 0;
 }

@@ -25,6 +25,10 @@ struct reader {
 	const char *chain_real[MAX_INCLUDE_DEPTH + 1];
 	unsigned depth;
 	struct place default_at, unknown_at; /* line 0: not given yet */
+	/* Once "@after-load" is read, p is the after-load stage and main
+	 * the policy it belongs to; main is NULL before. */
+	struct fbx_policy *main;
+	struct place after_load_at;
 };
 
 struct cursor {

@@ -290,7 +290,11 @@ static bool find_listed(const struct reader *r, const char *name,
 	}
 	for (size_t i = 0; i < p->n_skipped; i++) {
 		if (strcmp(p->skipped[i], name) == 0) {
-			*where = r->skipped_at[i];
+			/* Places are kept for the stage being read only. */
+			if (r->skipped_at)
+				*where = r->skipped_at[i];
+			else
+				memset(where, 0, sizeof(*where));
 			return true;
 		}
 	}
@@ -405,6 +409,37 @@ static int once(struct cursor *c, size_t at, struct place *given,
 	return 0;
 }
 
+/* "@after-load": every rule after it, in reading order, forms a second
+ * filter added once the module is loaded, before its entry runs. */
+static int parse_after_load(struct cursor *c, size_t at)
+{
+	struct reader *r = c->r;
+	if (r->main)
+		return fail(c, at, "@after-load given twice (first at %s:%u)",
+			    r->after_load_at.file, r->after_load_at.line);
+	int rc = expect_end(c, "@after-load");
+	if (rc)
+		return rc;
+	struct fbx_policy *stage = calloc(1, sizeof(*stage));
+	if (!stage)
+		return fbx_error_set(r->err, ENOMEM, "out of memory");
+	stage->default_action = r->p->default_action;
+	stage->default_errno = r->p->default_errno;
+	stage->unknown_errno = -1;
+	snprintf(r->after_load_at.file, sizeof(r->after_load_at.file), "%s", c->file);
+	r->after_load_at.line = c->line;
+	r->main = r->p;
+	r->main->after_load = stage;
+	r->p = stage;
+	/* The stage is a policy of its own: names may repeat the loader's,
+	 * and it may have its own @default and @unknown. */
+	free(r->skipped_at);
+	r->skipped_at = NULL;
+	memset(&r->default_at, 0, sizeof(r->default_at));
+	memset(&r->unknown_at, 0, sizeof(r->unknown_at));
+	return 0;
+}
+
 static int parse_directive(struct cursor *c)
 {
 	struct fbx_policy *p = c->r->p;
@@ -415,11 +450,21 @@ static int parse_directive(struct cursor *c)
 		c->pos += n;
 		return parse_include(c);
 	}
-	if (!is_default && !word_is(c, n, "unknown"))
+	if (word_is(c, n, "after") && c->pos + 10 <= c->len &&
+	    memcmp(c->s + c->pos, "after-load", 10) == 0 &&
+	    (c->pos + 10 == c->len || !is_word_char(c->s[c->pos + 10]))) {
+		c->pos += 10;
+		return parse_after_load(c, at);
+	}
+	if (!is_default && !word_is(c, n, "unknown")) {
+		while (c->pos + n < c->len &&
+		       (is_word_char(c->s[c->pos + n]) || c->s[c->pos + n] == '-'))
+			n++; /* name the whole token, dashes included */
 		return fail(c, at,
 			    "unknown directive '@%.*s' (expected @include, "
-			    "@default or @unknown)",
+			    "@default, @unknown or @after-load)",
 			    (int)n, c->s + c->pos);
+	}
 	c->pos += n;
 	int rc = once(c, at, is_default ? &c->r->default_at : &c->r->unknown_at,
 		      is_default ? "@default" : "@unknown");
@@ -497,6 +542,7 @@ void fbx_policy_free(struct fbx_policy *policy)
 	for (size_t i = 0; i < policy->n_skipped; i++)
 		free(policy->skipped[i]);
 	free(policy->skipped);
+	fbx_policy_free(policy->after_load);
 	free(policy);
 }
 
@@ -543,11 +589,25 @@ static int read_top(const char *path, const char *text, const char *name,
 	if (!rc)
 		rc = add_clone3_default(&r);
 	free(r.skipped_at);
+	r.skipped_at = NULL;
+	struct fbx_policy *top = r.main ? r.main : r.p;
+	if (!rc && r.main) {
+		/* The stage without an @default of its own kills what the
+		 * loader would (its @default may come after @after-load's
+		 * line in an include, so this is settled at the end). */
+		if (!r.default_at.line) {
+			r.p->default_action = top->default_action;
+			r.p->default_errno = top->default_errno;
+		}
+		r.p = top;
+		rc = add_clone3_default(&r);
+		free(r.skipped_at);
+	}
 	if (rc) {
-		fbx_policy_free(r.p);
+		fbx_policy_free(top);
 		return rc;
 	}
-	*out = r.p;
+	*out = top;
 	return 0;
 }
 

@@ -74,6 +74,7 @@ struct fbx_msg_ready {
 	int32_t code;  /* positive errno for INIT_FAILED */
 	uint32_t layers;
 	uint32_t swept; /* stale private dirs removed at start */
+	uint32_t after_load; /* the policy has an after-load stage */
 	char msg[1024]; /* error, or notices (e.g. layers missing) */
 };
 

@@ -125,6 +125,7 @@ static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
 	struct fbx_child_args args = {
 	    .cfg = &z->cfg,
 	    .bpf = &z->bpf,
+	    .after_load_bpf = &z->after_load_bpf,
 	    .seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
 	    .runtime = z->runtime,
 	    .zygote_pid = z->pid,

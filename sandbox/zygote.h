@@ -45,6 +45,7 @@ struct fbx_zygote {
 	sigset_t signals_changed; /* dispositions changed since exec */
 	struct fbx_msg_init cfg;
 	struct fbx_bpf bpf;
+	struct fbx_bpf after_load_bpf; /* len 0: no after-load stage */
 	const struct fbx_runtime_ops *runtime;
 	struct fbx_invocation *invs;
 	size_t n_invs;

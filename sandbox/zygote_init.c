@@ -121,6 +121,12 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 		rc = fbx_policy_compile(policy,
 					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
 					&z->bpf, &err);
+	/* The after-load stage kills plainly: its filter is added after
+	 * module code ran, so no listener of it could be trusted to reach
+	 * us. */
+	if (rc == 0 && policy->after_load)
+		rc = fbx_policy_compile(policy->after_load, 0, &z->after_load_bpf,
+					&err);
 	fbx_policy_free(policy);
 	if (rc < 0)
 		return ready_failed(z, err.code, err.msg);
@@ -145,6 +151,7 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	}
 
 	struct fbx_msg_ready r = {.type = FBX_MSG_READY,
+				  .after_load = z->after_load_bpf.len > 0,
 				  .layers = z->layers,
 				  .swept = (uint32_t)swept};
 	rc = fbx_wire_send(ctrl_fd, &r, sizeof(r), NULL, 0);

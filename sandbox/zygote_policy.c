@@ -68,6 +68,9 @@ static int add_handover_rules(struct fbx_policy *p, struct fbx_error *err)
 		rc = add_internal_rule(p, "dup3", -1, err);
 	if (!rc)
 		rc = add_internal_rule(p, "prlimit64", 0, err);
+	/* The runtime adds the after-load stage's filter itself. */
+	if (!rc && p->after_load)
+		rc = add_internal_rule(p, "seccomp", -1, err);
 	return rc;
 }
 
@@ -132,5 +135,7 @@ int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
 	int rc = add_handover_rules(p, err);
 	if (!rc)
 		rc = guard_signals(p, zygote, host, err);
+	if (!rc && p->after_load)
+		rc = guard_signals(p->after_load, zygote, host, err);
 	return rc;
 }

@@ -124,6 +124,33 @@ void fbx_close(fbx_sandbox *sb);
 char *fbx_error_response(const char *id_json, const char *error_type,
 			 const char *message);
 
+/* Seccomp policy files (SPEC "Policies"), for checking them before a
+ * sandbox is opened with one. Both read the file and what it includes and
+ * compile it as a zygote would: with its job hand-over rules and signal
+ * guards added (pids 2 and 3 stand in for the zygote's and the host's,
+ * which only a running zygote knows) and a killed syscall reported through
+ * seccomp user notification.
+ *
+ * fbx_policy_check: *summary gets the default action, @unknown, the names
+ * skipped because they are not syscalls on this architecture, one line per
+ * rule (name, number, action or condition, file:line), the rules the
+ * zygote adds, and the compiled filter's instruction count. A policy that
+ * does not read or compile returns a negative errno, err->msg naming
+ * "file:line:column: what is wrong".
+ *
+ * fbx_policy_dump: *text gets libseccomp's PFC text of the filter (pfc
+ * nonzero; comment lines first list the rules compiled by hand, which run
+ * before it) or a listing of the whole BPF program (pfc zero), one line per
+ * instruction: "NNNN: code=0x.. jt=.. jf=.. k=0x........". A policy
+ * with an @after-load stage gets that second filter summarised, or dumped
+ * after a line "# after load: ...", too.
+ *
+ * *summary and *text are malloc'd; free() them. */
+int fbx_policy_check(const char *path, char **summary, struct fbx_error *err)
+    __attribute__((nonnull(1, 2)));
+int fbx_policy_dump(const char *path, int pfc, char **text,
+		    struct fbx_error *err) __attribute__((nonnull(1, 3)));
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,3 +63,18 @@ def test_native_policy_refuses_each_dangerous_syscall_as_stated():
     with Daemon(module_path=module("try_syscall")) as d:
         for sys, want in NATIVE.items():
             _check(d, sys, want)
+
+
+def test_strict_policy_allows_only_read_write_exit_after_load():
+    from harness import ROOT
+    import os
+    strict = os.path.join(ROOT, "policies", "strict.policy")
+    with Daemon("--policy", strict, module_path=module("try_syscall")) as d:
+        assert ok(d.event({"sys": "noop"})) == {"rc": 0, "errno": 0}
+        # Allowed while loading (native.policy), not once the entry runs.
+        for sys in ("mprotect_exec", "socket_unix", "getpid"):
+            r = d.event({"sys": sys})
+            assert error_type(r) == "Forkbox.SyscallDenied", (sys, r)
+            assert r["report"]["exit"] == {"signal": "SIGSYS"}, (sys, r)
+            assert "after-load stage" in r["error"]["errorMessage"], (sys, r)
+            assert ok(d.event({"sys": "noop"})) == {"rc": 0, "errno": 0}

@@ -45,6 +45,8 @@ static long try(const char *sys)
 {
 	char byte = 'x';
 	struct iovec iov = {&byte, 1};
+	if (!strcmp(sys, "noop"))
+		return 0; /* no syscall at all */
 	if (!strcmp(sys, "getpid"))
 		return syscall(SYS_getpid);
 	if (!strcmp(sys, "socket_unix"))

@@ -328,7 +328,7 @@ static void test_syntax_errors(void **state)
 	    {"read: arg0 & 0", "t.policy:1:14: '&' needs a non-zero value "
 			       "(no flag is ever set in 0)"},
 	    {"@foo", "t.policy:1:1: unknown directive '@foo' (expected "
-		     "@include, @default or @unknown)"},
+		     "@include, @default, @unknown or @after-load)"},
 	    {"@default", "t.policy:1:9: expected kill, trap, log or 'errno "
 			 "ERRNO' after @default, got end of line"},
 	    {"@default allow", "t.policy:1:10: expected kill, trap, log or "
@@ -376,6 +376,47 @@ static void test_syntax_errors(void **state)
 }
 
 /* --- includes ------------------------------------------------------------ */
+
+/* "@after-load": a second stage with its own names and @default, whose
+ * default is otherwise the loader's, settled at the end of reading. */
+static void test_after_load_stage(void **state)
+{
+	struct fbx_policy *p = parse_ok("@default errno EPERM\n"
+					"read\nwrite\nmmap\n"
+					"@after-load\n"
+					"read\nexit_group\n");
+	assert_non_null(p->after_load);
+	const struct fbx_policy *st = p->after_load;
+	assert_non_null(rule(p, "mmap"));
+	assert_int_equal(st->default_action, FBX_ACTION_ERRNO);
+	assert_int_equal(st->default_errno, EPERM);
+	/* read may be named in both stages; mmap is not in the second. */
+	bool has_read = false, has_mmap = false;
+	for (size_t i = 0; i < st->n_rules; i++) {
+		has_read |= strcmp(st->rules[i].name, "read") == 0;
+		has_mmap |= strcmp(st->rules[i].name, "mmap") == 0;
+	}
+	assert_true(has_read);
+	assert_false(has_mmap);
+	assert_null(st->after_load);
+	fbx_policy_free(p);
+
+	p = parse_ok("read\n@after-load\n@default kill\nread\n");
+	assert_int_equal(p->after_load->default_action, FBX_ACTION_KILL);
+	fbx_policy_free(p);
+
+	p = parse_ok("read\n");
+	assert_null(p->after_load);
+	fbx_policy_free(p);
+
+	parse_err("read\n@after-load\nwrite\n@after-load\n",
+		  "t.policy:4:1: @after-load given twice (first at t.policy:2)");
+	parse_err("@after-load now\n",
+		  "t.policy:1:13: expected end of line after @after-load, got 'now'");
+	parse_err("@after-loader\n",
+		  "t.policy:1:1: unknown directive '@after-loader' (expected "
+		  "@include, @default, @unknown or @after-load)");
+}
 
 static void test_include_relative(void **state)
 {
@@ -484,6 +525,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_everywhere),
 	    cmocka_unit_test(test_duplicates),
 	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_after_load_stage),
 	    cmocka_unit_test_setup_teardown(test_include_relative, tmp_setup,
 					    tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_include_cycles, tmp_setup,
