@@ -14,7 +14,8 @@ static void policy_help(FILE *out)
 {
 	fprintf(out,
 		"Usage: forkbox policy check FILE...\n"
-		"       forkbox policy dump [--bpf] FILE\n\n"
+		"       forkbox policy dump [--bpf] FILE\n"
+		"       forkbox policy learn [--out FILE] -- RUN-OPTIONS\n\n"
 		"  check   read each policy and what it includes, compile it "
 		"as the zygote\n"
 		"          would, print 'FILE: ok' and a summary (default "
@@ -25,7 +26,12 @@ static void policy_help(FILE *out)
 		"(default; the\n"
 		"          rules compiled by hand are listed first as "
 		"comments) or, with\n"
-		"          --bpf, every BPF instruction\n\n"
+		"          --bpf, every BPF instruction\n"
+		"  learn   run a module once (RUN-OPTIONS as for 'forkbox run': "
+		"--module,\n"
+		"          --event, ...) under a filter that records every "
+		"syscall it makes,\n"
+		"          then print a policy allowing exactly those\n\n"
 		"  -h, --help   this text\n");
 }
 
@@ -145,6 +151,8 @@ int fbxc_policy(int argc, char **argv)
 		return check(argc - 1, argv + 1);
 	if (strcmp(cmd, "dump") == 0)
 		return dump(argc - 1, argv + 1);
+	if (strcmp(cmd, "learn") == 0)
+		return fbxc_policy_learn(argc - 1, argv + 1);
 	fprintf(stderr,
 		"forkbox policy: unknown command '%s'\n"
 		"Try 'forkbox policy --help'.\n",

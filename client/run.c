@@ -62,7 +62,8 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-int fbxc_run(int argc, char **argv)
+int fbxc_run_options(int argc, char **argv, const char *cmd,
+		     struct fbxc_run_options *o)
 {
 	static const struct option opts[] = {
 	    {"module", required_argument, NULL, 'm'},
@@ -77,22 +78,22 @@ int fbxc_run(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct fbx_config cfg;
-	fbx_config_init(&cfg);
-	cfg.log_fd = STDERR_FILENO;
+	memset(o, 0, sizeof(*o));
+	fbx_config_init(&o->cfg);
+	o->cfg.log_fd = STDERR_FILENO;
 	const char *event_file = NULL, *event_json = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			cfg.module_path = optarg;
+			o->cfg.module_path = optarg;
 			break;
 		case 'e':
-			cfg.entry = optarg;
+			o->cfg.entry = optarg;
 			break;
 		case 'r':
-			cfg.runtime = optarg;
+			o->cfg.runtime = optarg;
 			break;
 		case 'v':
 			event_file = optarg;
@@ -101,28 +102,28 @@ int fbxc_run(int argc, char **argv)
 			event_json = optarg;
 			break;
 		case 'p':
-			cfg.policy_path = optarg;
+			o->cfg.policy_path = optarg;
 			break;
 		case 'T':
-			cfg.tmp_base = optarg;
+			o->cfg.tmp_base = optarg;
 			break;
 		case 't':
-			cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+			o->cfg.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'M':
-			cfg.memory_mb = (unsigned)strtoul(optarg, NULL, 10);
+			o->cfg.memory_mb = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'h':
 			run_help();
-			return 0;
+			return 1;
 		default:
-			fprintf(stderr, "Try 'forkbox run --help'.\n");
+			fprintf(stderr, "Try 'forkbox %s --help'.\n", cmd);
 			return 2;
 		}
 	}
-	if (!cfg.module_path || optind < argc || cfg.timeout_ms == 0) {
-		fprintf(stderr, "forkbox run: --module is required (and a "
-				"positive --timeout-ms)\n");
+	if (!o->cfg.module_path || optind < argc || o->cfg.timeout_ms == 0) {
+		fprintf(stderr, "forkbox %s: --module is required (and a "
+				"positive --timeout-ms)\n", cmd);
 		return 2;
 	}
 	char *event = NULL;
@@ -130,7 +131,7 @@ int fbxc_run(int argc, char **argv)
 	if (event_file) {
 		event = read_file(event_file, &event_len);
 		if (!event) {
-			fprintf(stderr, "forkbox run: cannot read %s: %s\n",
+			fprintf(stderr, "forkbox %s: cannot read %s: %s\n", cmd,
 				event_file, strerror(errno));
 			return 2;
 		}
@@ -139,39 +140,53 @@ int fbxc_run(int argc, char **argv)
 		event_len = event ? strlen(event) : 0;
 	}
 	/* The request envelope; the library validates the event's JSON. */
-	char *request = NULL;
-	if (!event || asprintf(&request, "{\"event\": %.*s}", (int)event_len,
+	if (!event || asprintf(&o->request, "{\"event\": %.*s}", (int)event_len,
 			       event) < 0) {
+		o->request = NULL;
 		free(event);
 		return 3;
 	}
 	free(event);
+	return 0;
+}
 
+int fbxc_run_invoke(struct fbxc_run_options *o, const char *cmd,
+		    char **response)
+{
+	*response = NULL;
 	/* As in forkboxd: no module running under our uid may read our
 	 * environment or memory through /proc. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
-		perror("forkbox run: prctl(PR_SET_DUMPABLE)");
-		free(request);
+		fprintf(stderr, "forkbox %s: prctl(PR_SET_DUMPABLE): %s\n", cmd,
+			strerror(errno));
 		return 3;
 	}
 	fbx_sandbox *sb = NULL;
 	struct fbx_error err = {0};
-	if (fbx_open(&cfg, &sb, &err) < 0) {
-		fprintf(stderr, "forkbox run: %s\n", err.msg);
-		free(request);
+	if (fbx_open(&o->cfg, &sb, &err) < 0) {
+		fprintf(stderr, "forkbox %s: %s\n", cmd, err.msg);
 		return 3;
 	}
+	int rc = fbx_invoke(sb, o->request, strlen(o->request), response, &err);
+	fbx_close(sb);
+	if (rc < 0) {
+		fprintf(stderr, "forkbox %s: %s\n", cmd, err.msg);
+		return 3;
+	}
+	return *response && strstr(*response, "\"status\":\"ok\"") ? 0 : 1;
+}
+
+int fbxc_run(int argc, char **argv)
+{
+	struct fbxc_run_options o;
+	int code = fbxc_run_options(argc, argv, "run", &o);
+	if (code)
+		return code == 1 ? 0 : code;
 	char *response = NULL;
-	int rc = fbx_invoke(sb, request, strlen(request), &response, &err);
-	free(request);
+	code = fbxc_run_invoke(&o, "run", &response);
 	if (response)
 		printf("%s\n", response);
-	int code = rc < 0						 ? 3
-		   : (response && strstr(response, "\"status\":\"ok\"")) ? 0
-									 : 1;
-	if (rc < 0)
-		fprintf(stderr, "forkbox run: %s\n", err.msg);
 	free(response);
-	fbx_close(sb);
+	free(o.request);
 	return code;
 }

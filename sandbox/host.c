@@ -329,6 +329,7 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	in->max_processes = cfg->max_processes;
 	in->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 3000;
 	in->spares = cfg->spares;
+	in->learn = cfg->learn;
 	/* Root runs modules under uids of their own (FBX_RUN_UID_BASE + the
 	 * invocation's slot): uid 0 without capabilities still owns half the
 	 * file system, and a shared "nobody" would let concurrent

@@ -65,6 +65,7 @@ struct fbx_outcome {
 	bool named_denials;	    /* seccomp user notification was in force */
 	bool after_load; /* the policy has an after-load stage */
 	const char *internal_error; /* the sandbox failed: message */
+	bool learn; /* report the syscalls recorded (done->syscalls) */
 };
 
 /* Returns 0 or -errno (a sandbox failure); *response is always set unless

@@ -378,6 +378,7 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 	o.zygote_restarted = restarted;
 	o.named_denials = fbx_layers(sb) & FBX_LAYER_SECCOMP_NOTIFY;
 	o.after_load = sb->after_load;
+	o.learn = sb->cfg.learn;
 	if (c.result_len >= sizeof(struct fbx_frame_header) && !c.too_large) {
 		struct fbx_frame_header h;
 		memcpy(&h, c.result, sizeof(h));

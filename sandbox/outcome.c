@@ -12,6 +12,7 @@
 
 #include "frame.h"
 #include "host.h"
+#include "policy.h"
 
 static void fill_report(const struct fbx_outcome *o, struct fbx_report *r)
 {
@@ -49,11 +50,35 @@ static char *error_from_frame(const struct fbx_outcome *o,
 	return cJSON_IsArray(st) ? cJSON_PrintUnformatted(st) : NULL;
 }
 
+/* Learn mode: the names of the syscalls the child made, in number order. */
+static char (*learned_names(const struct fbx_msg_done *d, const char **ptrs,
+			    size_t *n))[64]
+{
+	char(*names)[64] = calloc(512, sizeof(*names));
+	*n = 0;
+	if (!names)
+		return NULL;
+	for (int nr = 0; nr < 512; nr++) {
+		if (!(d->syscalls[nr / 64] & (1ull << (nr % 64))))
+			continue;
+		fbx_syscall_name(nr, names[*n], sizeof(names[*n]));
+		ptrs[*n] = names[*n];
+		(*n)++;
+	}
+	return names;
+}
+
 int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 			struct fbx_error *err)
 {
 	struct fbx_report report;
 	fill_report(o, &report);
+	const char *learned[512];
+	char(*learned_buf)[64] = NULL;
+	if (o->learn && o->done) {
+		learned_buf = learned_names(o->done, learned, &report.n_syscalls);
+		report.syscalls = learned_buf ? learned : NULL;
+	}
 	struct fbx_response resp = {
 	    .id_json = o->id_json,
 	    .request_id = o->request_id,
@@ -161,6 +186,7 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 		resp.error_message = msg;
 	}
 	*response = fbx_response_build(&resp);
+	free(learned_buf);
 	free(trace);
 	cJSON_Delete(parsed);
 	if (!*response)

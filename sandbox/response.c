@@ -191,6 +191,15 @@ static void put_report(struct buf *b, const struct fbx_report *r)
 	}
 	if (r->zygote_restarted)
 		put_str(b, ",\"zygote_restarted\":true");
+	if (r->syscalls) {
+		put_str(b, ",\"syscalls\":[");
+		for (size_t i = 0; i < r->n_syscalls; i++) {
+			if (i)
+				put_str(b, ",");
+			put_cstring(b, r->syscalls[i]);
+		}
+		put_str(b, "]");
+	}
 	put_str(b, "}");
 }
 

@@ -17,6 +17,9 @@ struct fbx_report {
 	int exit_signal; /* "exit": {"signal": "SIGSEGV"} when !exited and > 0;
 			  * neither: "exit": null */
 	bool zygote_restarted; /* "zygote_restarted": true, only when set */
+	/* Learn mode: "syscalls": [names] (each a plain syscall name). */
+	const char *const *syscalls;
+	size_t n_syscalls;
 };
 
 /* Raw JSON pieces (id_json, result_json, stack_trace_json) are pasted in

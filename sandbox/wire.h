@@ -61,6 +61,7 @@ struct fbx_msg_init {
 	uint32_t disable_layers; /* FBX_LAYER_* bits not to use */
 	uint32_t timeout_ms;	 /* the longest any invocation may run */
 	uint32_t spares;	 /* children kept forked and set up ahead */
+	uint32_t learn;		 /* record syscalls instead of enforcing */
 };
 
 struct fbx_msg_job {
@@ -103,6 +104,7 @@ struct fbx_msg_done {
 	int64_t cpu_us;
 	int32_t setup_errno;
 	uint32_t orphans_killed;
+	uint64_t syscalls[8]; /* learn mode: bit N = syscall N was made */
 	char syscall_name[64];
 	char msg[512]; /* setup or cleanup failure */
 };

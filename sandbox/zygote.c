@@ -463,13 +463,42 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		close_fd(&inv->setup_sock);
 }
 
+/* Learn mode: every syscall the policy would judge comes here; it is
+ * recorded and let through, except a signal aimed at the zygote or its
+ * host, which fails with EPERM as the signal guards would make it. */
+static void learn_and_continue(struct fbx_zygote *z, struct fbx_invocation *inv,
+			       const struct seccomp_notif *req)
+{
+	int nr = req->data.nr;
+	if (nr >= 0 && nr < 512)
+		inv->done.syscalls[nr / 64] |= 1ull << (nr % 64);
+	struct seccomp_notif_resp resp;
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req->id;
+	resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	pid_t target = (pid_t)req->data.args[0];
+	if ((nr == SYS_kill || nr == SYS_tgkill || nr == SYS_tkill) &&
+	    (target == z->pid || target == getppid())) {
+		resp.flags = 0;
+		resp.error = -EPERM;
+	}
+	/* ENOENT: the caller died meanwhile; nothing to answer. */
+	if (ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		fbx_log_errno(z->log_fd, "warn", errno, "answering a learn notification");
+}
+
 static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 			uint32_t events)
 {
 	if (events & EPOLLIN) {
 		struct seccomp_notif req;
 		memset(&req, 0, sizeof(req));
-		if (ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+		bool got = ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0;
+		if (got && z->cfg.learn) {
+			learn_and_continue(z, inv, &req);
+			return;
+		}
+		if (got) {
 			if (!(inv->done.flags & FBX_DONE_SYSCALL_DENIED)) {
 				inv->done.flags |= FBX_DONE_SYSCALL_DENIED;
 				inv->done.syscall_nr = req.data.nr;

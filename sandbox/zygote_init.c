@@ -114,8 +114,19 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	bool notify =
 	    !(off & FBX_LAYER_SECCOMP_NOTIFY) && seccomp_notify_available();
 	struct fbx_policy *policy = NULL;
-	if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0)
+	if (z->cfg.learn) {
+		/* Learn mode: an empty policy whose default (kill, compiled
+		 * as a notification) the listener answers by letting every
+		 * call through and recording it (zygote.c). */
+		if (!notify)
+			return ready_failed(z, ENOSYS,
+					    "learning a policy needs seccomp user notification "
+					    "(Linux 5.5 or later)");
+		if (fbx_policy_parse("", "(learn)", NULL, &policy, &err) < 0)
+			return ready_failed(z, err.code, err.msg);
+	} else if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0) {
 		return ready_failed(z, err.code, err.msg);
+	}
 	int rc = fbx_zygote_amend_policy(policy, z->pid, getppid(), &err);
 	if (rc == 0)
 		rc = fbx_policy_compile(policy,
