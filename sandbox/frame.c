@@ -1,4 +1,5 @@
 #include "frame.h"
+#include "io.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -13,26 +14,7 @@ int fbx_frame_write(int fd, enum fbx_frame_kind kind, const char *payload,
 	struct fbx_frame_header h = {
 	    .magic = FBX_FRAME_MAGIC, .kind = (uint32_t)kind, .len = len};
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
-	int n_iov = 2;
-	struct iovec *cur = iov;
-	while (n_iov > 0) {
-		ssize_t n = writev(fd, cur, n_iov);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		while (n_iov > 0 && (size_t)n >= cur->iov_len) {
-			n -= (ssize_t)cur->iov_len;
-			cur++;
-			n_iov--;
-		}
-		if (n_iov > 0) {
-			cur->iov_base = (char *)cur->iov_base + n;
-			cur->iov_len -= (size_t)n;
-		}
-	}
-	return 0;
+	return fbx_writev_all(fd, iov, 2);
 }
 
 int fbx_frame_write_error(int fd, const char *error_type, const char *message)

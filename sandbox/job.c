@@ -1,4 +1,5 @@
 #include "job.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,33 +74,6 @@ static size_t field_len(const struct fbx_job *job, enum job_field f,
 	return strlen(s);
 }
 
-static int write_all(int fd, const struct iovec *iov, int n)
-{
-	struct iovec local[3 * F_COUNT + 2];
-	if (n > (int)(sizeof(local) / sizeof(local[0])))
-		return -EINVAL;
-	memcpy(local, iov, (size_t)n * sizeof(*iov));
-	struct iovec *cur = local;
-	while (n > 0) {
-		ssize_t w = writev(fd, cur, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		while (n > 0 && (size_t)w >= cur->iov_len) {
-			w -= (ssize_t)cur->iov_len;
-			cur++;
-			n--;
-		}
-		if (n > 0) {
-			cur->iov_base = (char *)cur->iov_base + w;
-			cur->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
 int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 {
 	struct fbx_job copy = *job;
@@ -123,7 +97,7 @@ int fbx_job_to_memfd(const struct fbx_job *job, struct fbx_error *err)
 	int fd = memfd_create("forkbox-job", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return fbx_error_errno(err, errno, "memfd_create for a job");
-	int rc = write_all(fd, iov, n);
+	int rc = fbx_writev_all(fd, iov, n);
 	/* Sealed so that nothing the host does later can change what the
 	 * child maps. */
 	if (!rc &&
