@@ -17,6 +17,8 @@ NATIVE = {
     "mprotect_exec": 0,  # native modules are code: W^X is strict.policy's job
     "socket_inet": errno.EACCES,
     "socket_netlink": errno.EACCES,
+    "socket_raw": errno.EACCES,
+    "socket_udp6": errno.EACCES,
     "clone_newuser": errno.EPERM,
     "clone3": errno.ENOSYS,  # so glibc falls back to clone, whose flags are seen
     "ptrace": (KILLED, "ptrace"),
@@ -78,3 +80,29 @@ def test_strict_policy_allows_only_read_write_exit_after_load():
             assert r["report"]["exit"] == {"signal": "SIGSYS"}, (sys, r)
             assert "after-load stage" in r["error"]["errorMessage"], (sys, r)
             assert ok(d.event({"sys": "noop"})) == {"rc": 0, "errno": 0}
+
+
+def test_native_network_policy_allows_outbound_tcp_udp_only():
+    import os
+    import socket
+    from harness import ROOT
+    net = os.path.join(ROOT, "policies", "native-network.policy")
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(5)
+    port = srv.getsockname()[1]
+    try:
+        with Daemon("--policy", net, module_path=module("hostile")) as d:
+            assert ok(d.event({"do": "connect", "port": port})) == {"connect_rc": 0}
+            conn, _ = srv.accept()
+            conn.close()
+        with Daemon("--policy", net, module_path=module("try_syscall")) as d:
+            assert ok(d.event({"sys": "socket_udp6"})) == {"rc": 0, "errno": 0}
+            assert ok(d.event({"sys": "socket_unix"})) == {"rc": 0, "errno": 0}
+            for sys in ("socket_raw", "socket_netlink"):
+                assert ok(d.event({"sys": sys})) == {"rc": -1, "errno": errno.EACCES}, sys
+            r = d.event({"sys": "bind_inet"})  # outbound only: no server
+            assert error_type(r) == "Forkbox.SyscallDenied" and r["error"]["syscall"] == "bind", r
+    finally:
+        srv.close()

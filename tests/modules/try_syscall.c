@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -53,6 +54,15 @@ static long try(const char *sys)
 		return socket(AF_UNIX, SOCK_STREAM, 0);
 	if (!strcmp(sys, "socket_inet"))
 		return socket(AF_INET, SOCK_STREAM, 0);
+	if (!strcmp(sys, "socket_raw"))
+		return socket(AF_INET, SOCK_RAW, 1 /* ICMP */);
+	if (!strcmp(sys, "socket_udp6"))
+		return socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!strcmp(sys, "bind_inet")) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		return s < 0 ? s : bind(s, (struct sockaddr *)&a, sizeof(a));
+	}
 	if (!strcmp(sys, "socket_netlink"))
 		return socket(AF_NETLINK, SOCK_RAW, 0);
 	if (!strcmp(sys, "ptrace"))
