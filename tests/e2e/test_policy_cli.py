@@ -40,7 +40,7 @@ def test_check_shipped_policies():
     assert re.search(r"^  unknown syscalls \(\d+ to \d+\): errno ENOSYS$", native, re.M), native
     assert re.search(r"^  read \(\d+\): allow  \[policies/base.policy:\d+\]$", native, re.M), native
     assert re.search(r"^  clone \(\d+\): allow if arg0 in 0x[0-9a-f]+; else errno EPERM  "
-                     r"\[policies/native.policy:\d+\]$", native, re.M), native
+                     r"\[policies/native-core.policy:\d+\]$", native, re.M), native
     assert re.search(r"^  clone3 \(\d+\): errno ENOSYS  \[<built-in>\]$", native, re.M), native
     # The zygote's additions: native.policy lists dup2/dup3/prlimit64 itself.
     assert "  added by the zygote for the job hand-over: sendmsg recvmsg\n" in native, native
