@@ -125,6 +125,19 @@ bool fbx_policy_rule_by_hand(const struct fbx_policy_rule *rule)
 {
 	if (rule->else_errno >= 0)
 		return true;
+	/* Several libseccomp rules for one syscall can send libseccomp 2.5.4
+	 * into an endless loop in seccomp_rule_add_array when they share a
+	 * non-EQ comparison (the fuzzer found it; see tests/fuzz/crashes):
+	 * a rule that would take more than one is compiled by hand. */
+	if (rule->n_clauses > 1)
+		return true;
+	for (size_t i = 0; i < rule->n_clauses; i++) {
+		const struct fbx_policy_clause *cl = &rule->clauses[i];
+		for (size_t k = 0; k < cl->n_cmps; k++)
+			if (cl->cmps[k].op == FBX_CMP_MASKED_SET &&
+			    popcount64(cl->cmps[k].value) > 1)
+				return true;
+	}
 	for (size_t i = 0; i < rule->n_clauses; i++) {
 		const struct fbx_policy_clause *cl = &rule->clauses[i];
 		unsigned seen = 0, expansion = 1;

@@ -451,6 +451,26 @@ static struct fbx_policy *load_shipped(const char *name)
 	return p;
 }
 
+/* Inputs the fuzzer found that sent libseccomp 2.5.4 into an endless loop
+ * (several libseccomp rules for one syscall sharing a non-EQ comparison);
+ * such rules are now compiled by hand. alarm() turns a hang into a
+ * failure instead of a stuck test run. */
+static void test_libseccomp_loop_inputs(void **state)
+{
+	static const char *const inputs[] = {
+	    "write: arg1 < 4 && arg2 == 1 || arg1 < 4 && arg3 == 2\n",
+	    "write: arg1 < 4 && arg5 & 0x100000001\n",
+	    "write: arg0 != 2 && arg1 != 1 || arg0 != 2 && arg2 != 1\n",
+	};
+	alarm(20);
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		struct fbx_bpf bpf = compile_text(inputs[i], 0);
+		assert_true(bpf.len > 0);
+		fbx_bpf_free(&bpf);
+	}
+	alarm(0);
+}
+
 static void test_shipped_policies_compile(void **state)
 {
 	const char *names[] = {"base.policy", "native.policy"};
@@ -518,6 +538,7 @@ int main(void)
 	const struct CMUnitTest compile[] = {
 	    cmocka_unit_test(test_syscall_name),
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_libseccomp_loop_inputs),
 	    cmocka_unit_test(test_compiled_operators),
 	    cmocka_unit_test(test_compiled_expressions),
 	    cmocka_unit_test(test_compiled_actions),
