@@ -16,8 +16,17 @@ class Hostile(Daemon):
     def __init__(self, *args, **kw):
         super().__init__(*args, module_path=module("hostile"), **kw)
         self.call({"event": {"do": "fail", "arg": "warm-up"}})
-        time.sleep(0.2)  # the zygote closes its end just after reporting
-        self.baseline = self.fd_counts()
+        # The zygote closes its end of the report just after sending it and
+        # takes the next spare's seccomp listener when that spare is ready:
+        # the baseline is the count once it stops moving.
+        prev = None
+        for _ in range(50):
+            time.sleep(0.1)
+            now = self.fd_counts()
+            if now == prev:
+                break
+            prev = now
+        self.baseline = now
 
     def fd_counts(self):
         return (open_fd_count(self.proc.pid),
