@@ -19,8 +19,10 @@
 static void learn_help(void)
 {
 	printf("Usage: forkbox policy learn [--out FILE] -- RUN-OPTIONS\n\n"
-	       "Runs the module once, as 'forkbox run RUN-OPTIONS' would, but under a\n"
-	       "filter that records every syscall instead of enforcing a policy, and\n"
+	       "Runs the module once, as 'forkbox run RUN-OPTIONS' would, but "
+	       "under a\n"
+	       "filter that records every syscall instead of enforcing a "
+	       "policy, and\n"
 	       "prints (or writes to FILE) a policy allowing exactly those.\n\n"
 	       "  --out FILE   write the policy to FILE instead of stdout\n");
 }
@@ -30,15 +32,16 @@ static int write_policy(FILE *out, const cJSON *names, const char *module)
 	time_t now = time(NULL);
 	char when[64];
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
-	fprintf(out,
-		"# Learned by 'forkbox policy learn' from one run of %s, %s.\n"
-		"# Every syscall that run made (forkbox's loading of the module\n"
-		"# included), nothing more: run the module's other paths through\n"
-		"# learn too, and review before use. forkbox adds its own job\n"
-		"# hand-over rules and signal guards when it loads a policy.\n"
-		"@default kill\n"
-		"@unknown errno ENOSYS\n",
-		module, when);
+	fprintf(
+	    out,
+	    "# Learned by 'forkbox policy learn' from one run of %s, %s.\n"
+	    "# Every syscall that run made (forkbox's loading of the module\n"
+	    "# included), nothing more: run the module's other paths through\n"
+	    "# learn too, and review before use. forkbox adds its own job\n"
+	    "# hand-over rules and signal guards when it loads a policy.\n"
+	    "@default kill\n"
+	    "@unknown errno ENOSYS\n",
+	    module, when);
 	const cJSON *n;
 	cJSON_ArrayForEach(n, names)
 	{
@@ -53,7 +56,8 @@ int fbxc_policy_learn(int argc, char **argv)
 	const char *out_path = NULL;
 	int i = 1;
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			learn_help();
 			return 0;
 		}
@@ -61,13 +65,15 @@ int fbxc_policy_learn(int argc, char **argv)
 			out_path = argv[++i];
 			continue;
 		}
-		fprintf(stderr, "forkbox policy learn: unexpected '%s'\n"
-				"Try 'forkbox policy learn --help'.\n",
+		fprintf(stderr,
+			"forkbox policy learn: unexpected '%s'\n"
+			"Try 'forkbox policy learn --help'.\n",
 			argv[i]);
 		return 2;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "forkbox policy learn: expected '--' and the run options\n");
+		fprintf(stderr, "forkbox policy learn: expected '--' and the "
+				"run options\n");
 		return 2;
 	}
 	/* argv[i] is "--": it stands in for the program name. */
@@ -87,14 +93,17 @@ int fbxc_policy_learn(int argc, char **argv)
 	const cJSON *names = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(r, "report"), "syscalls");
 	if (!cJSON_IsArray(names)) {
-		fprintf(stderr, "forkbox policy learn: no syscalls recorded: %s\n", response);
+		fprintf(stderr,
+			"forkbox policy learn: no syscalls recorded: %s\n",
+			response);
 		cJSON_Delete(r);
 		free(response);
 		return 3;
 	}
 	if (code == 1)
-		fprintf(stderr, "forkbox policy learn: the module failed this run "
-				"(the policy covers the path it took): %s\n",
+		fprintf(stderr,
+			"forkbox policy learn: the module failed this run "
+			"(the policy covers the path it took): %s\n",
 			response);
 	FILE *out = out_path ? fopen(out_path, "w") : stdout;
 	int rc = out ? write_policy(out, names, o.cfg.module_path) : -1;

@@ -12,27 +12,28 @@
 
 static void policy_help(FILE *out)
 {
-	fprintf(out,
-		"Usage: forkbox policy check FILE...\n"
-		"       forkbox policy dump [--bpf] FILE\n"
-		"       forkbox policy learn [--out FILE] -- RUN-OPTIONS\n\n"
-		"  check   read each policy and what it includes, compile it "
-		"as the zygote\n"
-		"          would, print 'FILE: ok' and a summary (default "
-		"action, @unknown,\n"
-		"          each rule, names skipped on this architecture, "
-		"instruction count)\n"
-		"  dump    print the compiled filter: libseccomp's PFC text "
-		"(default; the\n"
-		"          rules compiled by hand are listed first as "
-		"comments) or, with\n"
-		"          --bpf, every BPF instruction\n"
-		"  learn   run a module once (RUN-OPTIONS as for 'forkbox run': "
-		"--module,\n"
-		"          --event, ...) under a filter that records every "
-		"syscall it makes,\n"
-		"          then print a policy allowing exactly those\n\n"
-		"  -h, --help   this text\n");
+	fprintf(
+	    out,
+	    "Usage: forkbox policy check FILE...\n"
+	    "       forkbox policy dump [--bpf] FILE\n"
+	    "       forkbox policy learn [--out FILE] -- RUN-OPTIONS\n\n"
+	    "  check   read each policy and what it includes, compile it "
+	    "as the zygote\n"
+	    "          would, print 'FILE: ok' and a summary (default "
+	    "action, @unknown,\n"
+	    "          each rule, names skipped on this architecture, "
+	    "instruction count)\n"
+	    "  dump    print the compiled filter: libseccomp's PFC text "
+	    "(default; the\n"
+	    "          rules compiled by hand are listed first as "
+	    "comments) or, with\n"
+	    "          --bpf, every BPF instruction\n"
+	    "  learn   run a module once (RUN-OPTIONS as for 'forkbox run': "
+	    "--module,\n"
+	    "          --event, ...) under a filter that records every "
+	    "syscall it makes,\n"
+	    "          then print a policy allowing exactly those\n\n"
+	    "  -h, --help   this text\n");
 }
 
 /* The error of one file, prefixed with the file unless the message names

@@ -122,8 +122,10 @@ int fbxc_run_options(int argc, char **argv, const char *cmd,
 		}
 	}
 	if (!o->cfg.module_path || optind < argc || o->cfg.timeout_ms == 0) {
-		fprintf(stderr, "forkbox %s: --module is required (and a "
-				"positive --timeout-ms)\n", cmd);
+		fprintf(stderr,
+			"forkbox %s: --module is required (and a "
+			"positive --timeout-ms)\n",
+			cmd);
 		return 2;
 	}
 	char *event = NULL;

@@ -96,7 +96,9 @@ int fbx_child_enter_after_load(const struct fbx_child *c)
 		return 0;
 	struct sock_fprog prog = {.len = c->after_load_bpf->len,
 				  .filter = c->after_load_bpf->insns};
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ? -errno : 0;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0
+		   ? -errno
+		   : 0;
 }
 
 /* Waits for the job and puts its descriptors in place. */

@@ -41,7 +41,7 @@ struct fbx_child_args {
 
 /* State of a child once set up, passed to the runtime. */
 struct fbx_child {
-	const char *base; /* the tmp base */
+	const char *base;		      /* the tmp base */
 	const struct fbx_bpf *after_load_bpf; /* len 0 when none */
 	struct fbx_job job;
 	char tmp_dir[PATH_MAX + 64];

@@ -28,7 +28,7 @@ struct fbx_sandbox {
 	uint64_t zygote_gen; /* bumped at every (re)start */
 	uint64_t next_token; /* names invocations for KILL */
 	uint32_t layers;
-	bool after_load; /* the policy has an after-load stage */
+	bool after_load;	     /* the policy has an after-load stage */
 	bool restart_pending_report; /* next response says "zygote_restarted" */
 };
 
@@ -59,11 +59,12 @@ struct fbx_outcome {
 	size_t frame_len;
 	uint32_t frame_kind;
 	bool frame_truncated;
+	bool raw; /* frame holds an exec'd program's stdout, not a frame */
 	const char *logs;
 	size_t logs_len;
 	bool zygote_restarted;
 	bool named_denials;	    /* seccomp user notification was in force */
-	bool after_load; /* the policy has an after-load stage */
+	bool after_load;	    /* the policy has an after-load stage */
 	const char *internal_error; /* the sandbox failed: message */
 	bool learn; /* report the syscalls recorded (done->syscalls) */
 };

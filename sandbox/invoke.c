@@ -112,7 +112,9 @@ static enum read_state read_result(struct collector *c)
 	if (c->result_len >= sizeof(struct fbx_frame_header)) {
 		struct fbx_frame_header h;
 		memcpy(&h, c->result, sizeof(h));
-		if (h.len > c->max_result) {
+		/* Not a frame: raw output of an exec'd program, bounded by
+		 * the total check above. */
+		if (h.magic == FBX_FRAME_MAGIC && h.len > c->max_result) {
 			/* Stop listening: the module's next write gets EPIPE
 			 * and the zygote kills it at once. */
 			c->too_large = true;
@@ -168,7 +170,8 @@ static bool result_complete(const struct collector *c)
 	if (c->result_len < sizeof(h))
 		return false;
 	memcpy(&h, c->result, sizeof(h));
-	return c->result_len - sizeof(h) >= h.len;
+	/* Raw output (exec runtime) is complete only at end of file. */
+	return h.magic == FBX_FRAME_MAGIC && c->result_len - sizeof(h) >= h.len;
 }
 
 static int collect(struct collector *c, int64_t guard_ms)
@@ -379,7 +382,17 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 	o.named_denials = fbx_layers(sb) & FBX_LAYER_SECCOMP_NOTIFY;
 	o.after_load = sb->after_load;
 	o.learn = sb->cfg.learn;
-	if (c.result_len >= sizeof(struct fbx_frame_header) && !c.too_large) {
+	struct fbx_frame_header fh = {0};
+	if (c.result_len >= sizeof(fh))
+		memcpy(&fh, c.result, sizeof(fh));
+	if (!c.too_large && fh.magic != FBX_FRAME_MAGIC &&
+	    strcmp(sb->runtime, "exec") == 0) {
+		/* What the program printed: the result, raw. */
+		o.raw = true;
+		o.frame = c.result ? c.result : "";
+		o.frame_len = c.result_len;
+	} else if (c.result_len >= sizeof(struct fbx_frame_header) &&
+		   !c.too_large) {
 		struct fbx_frame_header h;
 		memcpy(&h, c.result, sizeof(h));
 		o.frame_kind = h.magic == FBX_FRAME_MAGIC ? h.kind : 0;

@@ -76,7 +76,8 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 	const char *learned[512];
 	char(*learned_buf)[64] = NULL;
 	if (o->learn && o->done) {
-		learned_buf = learned_names(o->done, learned, &report.n_syscalls);
+		learned_buf =
+		    learned_names(o->done, learned, &report.n_syscalls);
 		report.syscalls = learned_buf ? learned : NULL;
 	}
 	struct fbx_response resp = {
@@ -125,6 +126,28 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 			 o->max_result_bytes);
 		resp.error_type = "Forkbox.OutputTooLarge";
 		resp.error_message = msg;
+	} else if (o->raw && WIFEXITED(d->wait_status) &&
+		   WEXITSTATUS(d->wait_status) == 0) {
+		/* exec runtime: stdout is the result; nothing printed is null.
+		 */
+		size_t n = o->frame_len;
+		const char *t = o->frame;
+		while (n > 0 &&
+		       (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')) {
+			t++;
+			n--;
+		}
+		if (n == 0) {
+			resp.result_json = "null";
+			resp.result_len = 4;
+		} else if (fbx_json_is_valid(o->frame, o->frame_len)) {
+			resp.result_json = o->frame;
+			resp.result_len = o->frame_len;
+		} else {
+			resp.error_type = "Runtime.MarshalError";
+			resp.error_message = "the program's stdout is not one "
+					     "valid JSON value (UTF-8)";
+		}
 	} else if (o->frame && !o->frame_truncated &&
 		   o->frame_kind == FBX_FRAME_RESULT) {
 		if (fbx_json_is_valid(o->frame, o->frame_len)) {
@@ -149,13 +172,14 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 			 * check (it kills before the policy is consulted) or a
 			 * "trap" rule the module did not handle. */
 			resp.error_type = "Forkbox.SyscallDenied";
-			snprintf(msg, sizeof(msg),
-				 "the module died of SIGSYS: %sa syscall through a "
-				 "foreign ABI (x32, or i386 via int 0x80), which "
-				 "every policy kills, or one the policy traps",
-				 o->after_load ? "a syscall the policy's after-load "
-						 "stage kills, "
-					       : "");
+			snprintf(
+			    msg, sizeof(msg),
+			    "the module died of SIGSYS: %sa syscall through a "
+			    "foreign ABI (x32, or i386 via int 0x80), which "
+			    "every policy kills, or one the policy traps",
+			    o->after_load ? "a syscall the policy's after-load "
+					    "stage kills, "
+					  : "");
 		} else if (sig == SIGSYS) {
 			resp.error_type = "Forkbox.SyscallDenied";
 			snprintf(

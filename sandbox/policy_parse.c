@@ -426,7 +426,8 @@ static int parse_after_load(struct cursor *c, size_t at)
 	stage->default_action = r->p->default_action;
 	stage->default_errno = r->p->default_errno;
 	stage->unknown_errno = -1;
-	snprintf(r->after_load_at.file, sizeof(r->after_load_at.file), "%s", c->file);
+	snprintf(r->after_load_at.file, sizeof(r->after_load_at.file), "%s",
+		 c->file);
 	r->after_load_at.line = c->line;
 	r->main = r->p;
 	r->main->after_load = stage;
@@ -457,8 +458,8 @@ static int parse_directive(struct cursor *c)
 		return parse_after_load(c, at);
 	}
 	if (!is_default && !word_is(c, n, "unknown")) {
-		while (c->pos + n < c->len &&
-		       (is_word_char(c->s[c->pos + n]) || c->s[c->pos + n] == '-'))
+		while (c->pos + n < c->len && (is_word_char(c->s[c->pos + n]) ||
+					       c->s[c->pos + n] == '-'))
 			n++; /* name the whole token, dashes included */
 		return fail(c, at,
 			    "unknown directive '@%.*s' (expected @include, "

@@ -4,6 +4,7 @@
 
 static const struct fbx_runtime_ops *const runtimes[] = {
     &fbx_runtime_native,
+    &fbx_runtime_exec,
 };
 
 const struct fbx_runtime_ops *fbx_runtime_find(const char *name)

@@ -19,9 +19,25 @@ struct fbx_runtime_ops {
 	int (*run)(struct fbx_child *c);
 };
 
+/* Shared by runtimes (runtime_stage.c). */
+
+/* Puts the module into the private dir (cwd): a copy of the job's
+ * module_path (read as the unprivileged user, so a request cannot name a
+ * file only the daemon may read), or, when allow_source, the inline source
+ * written under module_name. Mode 0500. A problem is reported as a
+ * Runtime.ImportModuleError frame and returns 1; 0 when staged. */
+int fbx_runtime_stage(struct fbx_child *c, bool allow_source);
+
+/* Writes a Runtime.ImportModuleError frame from fmt (two %s); returns 1. */
+int fbx_runtime_import_error(struct fbx_child *c, const char *fmt,
+			     const char *a, const char *b);
+
+const char *fbx_runtime_base_name(const char *path);
+
 /* NULL when no runtime has that name. */
 const struct fbx_runtime_ops *fbx_runtime_find(const char *name);
 
 extern const struct fbx_runtime_ops fbx_runtime_native;
+extern const struct fbx_runtime_ops fbx_runtime_exec;
 
 #endif

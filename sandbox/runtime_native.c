@@ -18,96 +18,30 @@
 #include "frame.h"
 #include "runtime.h"
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	return slash ? slash + 1 : path;
-}
-
-static int copy_file(int in, int out)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -errno;
-			off += w;
-		}
-	}
-}
-
-static int import_error(struct fbx_child *c, const char *fmt, const char *a,
-			const char *b)
-{
-	char msg[1024];
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	fbx_frame_write_error(c->result_fd, "Runtime.ImportModuleError", msg);
-	return 1;
-}
-
 static int native_stage(struct fbx_child *c)
 {
-	const struct fbx_job *j = &c->job;
-	if (!j->module_path)
-		return import_error(
-		    c, "Unable to import module: %s%s",
-		    "native modules are shared objects: give a \"path\"", "");
-	/* Opened as the unprivileged user, so a request cannot name a file
-	 * only the daemon may read. */
-	int in = open(j->module_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (in < 0)
-		return import_error(c, "Unable to import module '%s': %s",
-				    j->module_path, strerror(errno));
-	struct stat st;
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(in);
-		return import_error(c, "Unable to import module '%s': %s",
-				    j->module_path, "not a regular file");
-	}
-	const char *name =
-	    j->module_name ? j->module_name : base_name(j->module_path);
-	int out = open(
-	    name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0500);
-	int rc = out < 0 ? -errno : copy_file(in, out);
-	close(in);
-	if (out >= 0 && close(out) < 0 && rc == 0)
-		rc = -errno;
-	if (rc < 0)
-		return import_error(c,
-				    "Unable to import module '%s': copying "
-				    "into the private dir: %s",
-				    j->module_path, strerror(-rc));
-	return 0;
+	return fbx_runtime_stage(c, false);
 }
 
 static int native_run(struct fbx_child *c)
 {
 	const struct fbx_job *j = &c->job;
 	char path[PATH_MAX + 256];
-	const char *name =
-	    j->module_name ? j->module_name : base_name(j->module_path);
+	const char *name = j->module_name
+			       ? j->module_name
+			       : fbx_runtime_base_name(j->module_path);
 	snprintf(path, sizeof(path), "%s/%s", c->tmp_dir, name);
 
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *e = dlerror();
-		import_error(c, "Unable to import module '%s': %s", name,
-			     e ? e : "dlopen failed");
+		fbx_runtime_import_error(c, "Unable to import module '%s': %s",
+					 name, e ? e : "dlopen failed");
 		return 0;
 	}
 	const uint32_t *abi = dlsym(h, "forkbox_module_abi_version");
 	if (!abi) {
-		import_error(
+		fbx_runtime_import_error(
 		    c, "Unable to import module '%s': %s", name,
 		    "not a forkbox module (no FORKBOX_MODULE() in it)");
 		return 0;
@@ -137,9 +71,11 @@ static int native_run(struct fbx_child *c)
 	int rc = fbx_child_enter_after_load(c);
 	if (rc < 0) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "adding the policy's after-load stage: %s",
+		snprintf(msg, sizeof(msg),
+			 "adding the policy's after-load stage: %s",
 			 strerror(-rc));
-		fbx_frame_write_error(c->result_fd, "Forkbox.InternalError", msg);
+		fbx_frame_write_error(c->result_fd, "Forkbox.InternalError",
+				      msg);
 		return 126;
 	}
 	fbx_context ctx = {

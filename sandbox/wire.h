@@ -74,9 +74,9 @@ struct fbx_msg_ready {
 	uint32_t type; /* READY or INIT_FAILED */
 	int32_t code;  /* positive errno for INIT_FAILED */
 	uint32_t layers;
-	uint32_t swept; /* stale private dirs removed at start */
+	uint32_t swept;	     /* stale private dirs removed at start */
 	uint32_t after_load; /* the policy has an after-load stage */
-	char msg[1024]; /* error, or notices (e.g. layers missing) */
+	char msg[1024];	     /* error, or notices (e.g. layers missing) */
 };
 
 struct fbx_msg_spawn {

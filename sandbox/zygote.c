@@ -483,8 +483,10 @@ static void learn_and_continue(struct fbx_zygote *z, struct fbx_invocation *inv,
 		resp.error = -EPERM;
 	}
 	/* ENOENT: the caller died meanwhile; nothing to answer. */
-	if (ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-		fbx_log_errno(z->log_fd, "warn", errno, "answering a learn notification");
+	if (ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 &&
+	    errno != ENOENT)
+		fbx_log_errno(z->log_fd, "warn", errno,
+			      "answering a learn notification");
 }
 
 static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
@@ -493,7 +495,8 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 	if (events & EPOLLIN) {
 		struct seccomp_notif req;
 		memset(&req, 0, sizeof(req));
-		bool got = ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0;
+		bool got =
+		    ioctl(inv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0;
 		if (got && z->cfg.learn) {
 			learn_and_continue(z, inv, &req);
 			return;

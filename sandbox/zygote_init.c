@@ -119,9 +119,10 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 		 * as a notification) the listener answers by letting every
 		 * call through and recording it (zygote.c). */
 		if (!notify)
-			return ready_failed(z, ENOSYS,
-					    "learning a policy needs seccomp user notification "
-					    "(Linux 5.5 or later)");
+			return ready_failed(
+			    z, ENOSYS,
+			    "learning a policy needs seccomp user notification "
+			    "(Linux 5.5 or later)");
 		if (fbx_policy_parse("", "(learn)", NULL, &policy, &err) < 0)
 			return ready_failed(z, err.code, err.msg);
 	} else if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0) {
@@ -136,8 +137,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	 * module code ran, so no listener of it could be trusted to reach
 	 * us. */
 	if (rc == 0 && policy->after_load)
-		rc = fbx_policy_compile(policy->after_load, 0, &z->after_load_bpf,
-					&err);
+		rc = fbx_policy_compile(policy->after_load, 0,
+					&z->after_load_bpf, &err);
 	fbx_policy_free(policy);
 	if (rc < 0)
 		return ready_failed(z, err.code, err.msg);

@@ -64,8 +64,8 @@ struct fbx_config {
 	size_t max_request_bytes; /* 6 MiB, Lambda's synchronous limit */
 	size_t max_result_bytes;  /* 6 MiB */
 	size_t max_log_bytes;	  /* kept tail of stdout+stderr; 64 KiB */
-	bool learn; /* record every syscall (report.syscalls) instead of
-		       enforcing the policy: for `forkbox policy learn` */
+	bool learn;	 /* record every syscall (report.syscalls) instead of
+			    enforcing the policy: for `forkbox policy learn` */
 	unsigned spares; /* children forked and set up ahead of requests; 1 */
 	int log_fd;	 /* diagnostics as JSON lines, or -1 */
 	unsigned

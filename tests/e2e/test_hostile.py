@@ -39,8 +39,14 @@ class Hostile(Daemon):
         after_ok = self.event({"do": "fail", "arg": "after"})
         assert error_type(after_ok) == "MyError", after_ok
         assert private_dirs(self.scratch.tmp_base) == [], "private dir left behind"
+        # A leak only ever adds descriptors. The zygote may hold one fewer
+        # for a moment: the next spare's seccomp listener arrives when that
+        # spare is ready, which a loaded machine may take a while to be.
+        def no_leak():
+            daemon, zygote = self.fd_counts()
+            return daemon == before[0] and all(z <= b for z, b in zip(zygote, before[1]))
         wait_until(lambda: self.fd_counts() == before, timeout=2)
-        assert self.fd_counts() == before, "fd counts changed: %s -> %s" % (before, self.fd_counts())
+        assert no_leak(), "fd counts grew: %s -> %s" % (before, self.fd_counts())
         return r
 
 

@@ -409,10 +409,12 @@ static void test_after_load_stage(void **state)
 	assert_null(p->after_load);
 	fbx_policy_free(p);
 
-	parse_err("read\n@after-load\nwrite\n@after-load\n",
-		  "t.policy:4:1: @after-load given twice (first at t.policy:2)");
-	parse_err("@after-load now\n",
-		  "t.policy:1:13: expected end of line after @after-load, got 'now'");
+	parse_err(
+	    "read\n@after-load\nwrite\n@after-load\n",
+	    "t.policy:4:1: @after-load given twice (first at t.policy:2)");
+	parse_err(
+	    "@after-load now\n",
+	    "t.policy:1:13: expected end of line after @after-load, got 'now'");
 	parse_err("@after-loader\n",
 		  "t.policy:1:1: unknown directive '@after-loader' (expected "
 		  "@include, @default, @unknown or @after-load)");
