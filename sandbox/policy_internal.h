@@ -49,6 +49,13 @@ int fbx_policy_fail_code(const struct cursor *c, size_t pos, int code,
 #define fbx_policy_fail(c, pos, ...)                                           \
 	fbx_policy_fail_code(c, pos, EINVAL, __VA_ARGS__)
 
+/* "expected end of line after <after>" unless only blanks are left. */
+int fbx_policy_expect_end(struct cursor *c, const char *after);
+
+/* "@after-load" at c (the '@' at column at): switches the reader to the
+ * after-load stage (policy_stage.c). */
+int fbx_policy_parse_after_load(struct cursor *c, size_t at);
+
 /* Parses one file's text into r (policy_parse.c). real is the file's
  * realpath for cycle detection, NULL for a policy given as a string; dir
  * resolves its relative includes (NULL refuses includes). */

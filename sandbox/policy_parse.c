@@ -74,7 +74,7 @@ static bool looking_at(const struct cursor *c, const char *tok)
 /* What the cursor is looking at, for "expected X, got Y" messages. */
 #define GOT(c) fbx_policy_token((c)->s, (c)->len, (c)->pos, (char[64]){0}, 64)
 
-static int expect_end(struct cursor *c, const char *after)
+int fbx_policy_expect_end(struct cursor *c, const char *after)
 {
 	skip_ws(c);
 	if (c->pos < c->len)
@@ -227,7 +227,7 @@ static int parse_expr(struct cursor *c, struct fbx_policy_rule *rule)
 			    GOT(c));
 	c->pos += 6;
 	int rc = parse_errno(c, &rule->else_errno);
-	return rc ? rc : expect_end(c, "the errno");
+	return rc ? rc : fbx_policy_expect_end(c, "the errno");
 }
 
 /* What follows "name:". */
@@ -237,13 +237,13 @@ static int parse_body(struct cursor *c, struct fbx_policy_rule *rule)
 	size_t n = word_len(c);
 	if (word_is(c, n, "1")) {
 		c->pos++;
-		return expect_end(c, "'1'");
+		return fbx_policy_expect_end(c, "'1'");
 	}
 	if (word_is(c, n, "return")) {
 		c->pos += n;
 		rule->action = FBX_ACTION_ERRNO;
 		int rc = parse_errno(c, &rule->errno_value);
-		return rc ? rc : expect_end(c, "the errno");
+		return rc ? rc : fbx_policy_expect_end(c, "the errno");
 	}
 	static const struct {
 		const char *word;
@@ -255,7 +255,7 @@ static int parse_body(struct cursor *c, struct fbx_policy_rule *rule)
 		if (word_is(c, n, actions[i].word)) {
 			c->pos += n;
 			rule->action = actions[i].action;
-			return expect_end(c, actions[i].word);
+			return fbx_policy_expect_end(c, actions[i].word);
 		}
 	}
 	if (n >= 3 && memcmp(c->s + c->pos, "arg", 3) == 0)
@@ -392,7 +392,7 @@ static int parse_include(struct cursor *c)
 	if (c->pos == start)
 		return fail(c, start, "expected a file name after @include");
 	size_t n = c->pos - start;
-	int rc = expect_end(c, "the file name");
+	int rc = fbx_policy_expect_end(c, "the file name");
 	return rc ? rc : fbx_policy_include(c, start, n);
 }
 
@@ -406,38 +406,6 @@ static int once(struct cursor *c, size_t at, struct place *given,
 			    given->file, given->line);
 	snprintf(given->file, sizeof(given->file), "%s", c->file);
 	given->line = c->line;
-	return 0;
-}
-
-/* "@after-load": every rule after it, in reading order, forms a second
- * filter added once the module is loaded, before its entry runs. */
-static int parse_after_load(struct cursor *c, size_t at)
-{
-	struct reader *r = c->r;
-	if (r->main)
-		return fail(c, at, "@after-load given twice (first at %s:%u)",
-			    r->after_load_at.file, r->after_load_at.line);
-	int rc = expect_end(c, "@after-load");
-	if (rc)
-		return rc;
-	struct fbx_policy *stage = calloc(1, sizeof(*stage));
-	if (!stage)
-		return fbx_error_set(r->err, ENOMEM, "out of memory");
-	stage->default_action = r->p->default_action;
-	stage->default_errno = r->p->default_errno;
-	stage->unknown_errno = -1;
-	snprintf(r->after_load_at.file, sizeof(r->after_load_at.file), "%s",
-		 c->file);
-	r->after_load_at.line = c->line;
-	r->main = r->p;
-	r->main->after_load = stage;
-	r->p = stage;
-	/* The stage is a policy of its own: names may repeat the loader's,
-	 * and it may have its own @default and @unknown. */
-	free(r->skipped_at);
-	r->skipped_at = NULL;
-	memset(&r->default_at, 0, sizeof(r->default_at));
-	memset(&r->unknown_at, 0, sizeof(r->unknown_at));
 	return 0;
 }
 
@@ -455,7 +423,7 @@ static int parse_directive(struct cursor *c)
 	    memcmp(c->s + c->pos, "after-load", 10) == 0 &&
 	    (c->pos + 10 == c->len || !is_word_char(c->s[c->pos + 10]))) {
 		c->pos += 10;
-		return parse_after_load(c, at);
+		return fbx_policy_parse_after_load(c, at);
 	}
 	if (!is_default && !word_is(c, n, "unknown")) {
 		while (c->pos + n < c->len && (is_word_char(c->s[c->pos + n]) ||
@@ -485,7 +453,7 @@ static int parse_directive(struct cursor *c)
 		} else {
 			p->unknown_errno = e;
 		}
-		return expect_end(c, "the errno");
+		return fbx_policy_expect_end(c, "the errno");
 	}
 	if (!is_default)
 		return fail(c, c->pos,
@@ -504,7 +472,7 @@ static int parse_directive(struct cursor *c)
 			    "@default, got %s",
 			    GOT(c));
 	c->pos += n;
-	return expect_end(c, "the action");
+	return fbx_policy_expect_end(c, "the action");
 }
 
 int fbx_policy_parse_text(struct reader *r, const char *text, size_t len,
