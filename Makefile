@@ -38,6 +38,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 TMOD_SRCS   := $(wildcard tests/modules/*.c)
 TPROG_SRCS  := $(wildcard tests/progs/*.c)
 EX_SRCS     := $(wildcard examples/*.c)
+XMOD_SRCS   := $(wildcard tests/modules/exec/*.c)
 BENCH_SRCS  := $(wildcard bench/*.c)
 
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -49,6 +50,7 @@ TMOD_SOS    := $(TMOD_SRCS:tests/modules/%.c=$(BUILD)/tests/modules/%.so) \
 	$(foreach i,1 2 3 4 5 6 7 8 9,$(BUILD)/tests/modules/value_$(i).so)
 TPROG_BINS  := $(TPROG_SRCS:tests/progs/%.c=$(BUILD)/tests/%)
 EX_SOS      := $(EX_SRCS:examples/%.c=$(BUILD)/examples/%.so)
+XMOD_BINS   := $(XMOD_SRCS:tests/modules/exec/%.c=$(BUILD)/tests/modules/exec/%)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
@@ -56,7 +58,7 @@ BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
 
 .PHONY: FORCE all deps check check-asan check-unit check-e2e demo bench install \
 	clean format lint fuzz
-all: $(BINS) $(TMOD_SOS) $(TPROG_BINS) $(EX_SOS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BINS) $(TMOD_SOS) $(XMOD_BINS) $(TPROG_BINS) $(EX_SOS) $(UNIT_BINS) $(BENCH_BINS)
 
 deps:
 	@scripts/install-deps.sh
@@ -118,6 +120,12 @@ $(BUILD)/tests/modules/%.so: tests/modules/%.c sandbox/include/forkbox_module.h
 $(BUILD)/tests/modules/value_%.so: tests/modules/value.c sandbox/include/forkbox_module.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -DVALUE=$* -o $@ $<
+
+# Programs for the exec runtime: like modules, no sanitizer runtime (its
+# own syscalls would meet the policy before the program's).
+$(BUILD)/tests/modules/exec/%: tests/modules/exec/%.c tests/modules/try_syscall.c sandbox/include/forkbox_module.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -Isandbox/include -o $@ $<
 
 $(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
 	@mkdir -p $(dir $@)

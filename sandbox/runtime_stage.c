@@ -42,7 +42,9 @@ static int write_all(int fd, const char *p, size_t len)
 
 static int copy_file(int in, int out)
 {
-	char buf[65536];
+	/* Small on purpose: every stack page the child touches is a fault
+	 * on the request's critical path; modules are mostly small. */
+	char buf[8192];
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)

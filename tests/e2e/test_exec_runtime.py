@@ -53,7 +53,7 @@ def test_missing_or_unrunnable_program_is_import_error():
 
 
 def test_exec_policy_refuses_as_stated():
-    with Daemon("--runtime", "exec", module_path=build_path("tests", "try_exec")) as d:
+    with Daemon("--runtime", "exec", module_path=build_path("tests", "modules", "exec", "try_exec")) as d:
         assert ok(d.event({"sys": "getpid"})) == {"rc": 0, "errno": 0}
         assert ok(d.event({"sys": "socket_inet"})) == {"rc": -1, "errno": errno.EACCES}
         assert ok(d.event({"sys": "clone_newuser"})) == {"rc": -1, "errno": errno.EPERM}

@@ -1,6 +1,6 @@
 /* try_syscall as a program, for the exec runtime's policy tests: reads the
  * event on stdin, makes the syscall it names, prints the result JSON. */
-#include "../modules/try_syscall.c"
+#include "../try_syscall.c"
 
 int main(void)
 {
