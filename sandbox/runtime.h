@@ -34,6 +34,11 @@ int fbx_runtime_import_error(struct fbx_child *c, const char *fmt,
 
 const char *fbx_runtime_base_name(const char *path);
 
+/* The staged module's path in the private dir into path; returns its
+ * file name. */
+const char *fbx_runtime_staged_path(const struct fbx_child *c, char *path,
+				    size_t size);
+
 /* NULL when no runtime has that name. */
 const struct fbx_runtime_ops *fbx_runtime_find(const char *name);
 

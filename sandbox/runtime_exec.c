@@ -58,10 +58,7 @@ static int exec_run(struct fbx_child *c)
 {
 	const struct fbx_job *j = &c->job;
 	char path[PATH_MAX + 256];
-	const char *name = j->module_name
-			       ? j->module_name
-			       : fbx_runtime_base_name(j->module_path);
-	snprintf(path, sizeof(path), "%s/%s", c->tmp_dir, name);
+	const char *name = fbx_runtime_staged_path(c, path, sizeof(path));
 	int rc = event_on_stdin(j);
 	if (rc < 0) {
 		char msg[256];

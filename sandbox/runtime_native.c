@@ -27,10 +27,7 @@ static int native_run(struct fbx_child *c)
 {
 	const struct fbx_job *j = &c->job;
 	char path[PATH_MAX + 256];
-	const char *name = j->module_name
-			       ? j->module_name
-			       : fbx_runtime_base_name(j->module_path);
-	snprintf(path, sizeof(path), "%s/%s", c->tmp_dir, name);
+	const char *name = fbx_runtime_staged_path(c, path, sizeof(path));
 
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {

@@ -3,6 +3,7 @@
  * for the next request, never touches what a child has loaded. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,17 @@ const char *fbx_runtime_base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
+}
+
+const char *fbx_runtime_staged_path(const struct fbx_child *c, char *path,
+				    size_t size)
+{
+	const struct fbx_job *j = &c->job;
+	const char *name = j->module_name
+			       ? j->module_name
+			       : fbx_runtime_base_name(j->module_path);
+	snprintf(path, size, "%s/%s", c->tmp_dir, name);
+	return name;
 }
 
 int fbx_runtime_import_error(struct fbx_child *c, const char *fmt,
