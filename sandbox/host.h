@@ -28,8 +28,7 @@ struct fbx_sandbox {
 	uint64_t zygote_gen; /* bumped at every (re)start */
 	uint64_t next_token; /* names invocations for KILL */
 	uint32_t layers;
-	bool after_load;	     /* the policy has an after-load stage */
-	bool restart_pending_report; /* next response says "zygote_restarted" */
+	bool after_load; /* the policy has an after-load stage */
 };
 
 /* Sends a SPAWN with its fds to a live zygote, restarting it when it is

@@ -379,8 +379,11 @@ int fbx_invoke_ctx(fbx_sandbox *sb, const char *request, size_t request_len,
 	o.done = c.have_done ? &c.done : NULL;
 	o.output_too_large = c.too_large;
 	o.zygote_restarted = restarted;
-	o.named_denials = fbx_layers(sb) & FBX_LAYER_SECCOMP_NOTIFY;
+	/* Both change when the zygote restarts, under the handle's lock. */
+	pthread_mutex_lock(&sb->lock);
+	o.named_denials = sb->layers & FBX_LAYER_SECCOMP_NOTIFY;
 	o.after_load = sb->after_load;
+	pthread_mutex_unlock(&sb->lock);
 	o.learn = sb->cfg.learn;
 	struct fbx_frame_header fh = {0};
 	if (c.result_len >= sizeof(fh))

@@ -24,6 +24,7 @@ static void fill_report(const struct fbx_outcome *o, struct fbx_report *r)
 	r->duration_ms = (double)d->duration_ns / 1e6;
 	r->max_rss_kb = d->max_rss_kb;
 	r->cpu_ms = (double)d->cpu_us / 1e3;
+	r->orphans_killed = d->orphans_killed;
 	if (WIFEXITED(d->wait_status)) {
 		r->exited = true;
 		r->exit_code = WEXITSTATUS(d->wait_status);

@@ -191,6 +191,8 @@ static void put_report(struct buf *b, const struct fbx_report *r)
 	}
 	if (r->zygote_restarted)
 		put_str(b, ",\"zygote_restarted\":true");
+	if (r->orphans_killed)
+		put_fmt(b, ",\"orphans_killed\":%u", r->orphans_killed);
 	if (r->syscalls) {
 		put_str(b, ",\"syscalls\":[");
 		for (size_t i = 0; i < r->n_syscalls; i++) {

@@ -16,7 +16,8 @@ struct fbx_report {
 	int exit_code;
 	int exit_signal; /* "exit": {"signal": "SIGSEGV"} when !exited and > 0;
 			  * neither: "exit": null */
-	bool zygote_restarted; /* "zygote_restarted": true, only when set */
+	bool zygote_restarted;	 /* "zygote_restarted": true, only when set */
+	unsigned orphans_killed; /* "orphans_killed": N, only when > 0 */
 	/* Learn mode: "syscalls": [names] (each a plain syscall name). */
 	const char *const *syscalls;
 	size_t n_syscalls;

@@ -91,14 +91,12 @@ enum {
 	FBX_DONE_SETUP_FAILED = 1u
 				<< 2, /* the sandbox failed, not the module */
 	FBX_DONE_KILLED = 1u << 3,    /* on the host's request */
-	FBX_DONE_CLEANUP_FAILED = 1u << 4,
 };
 
 struct fbx_msg_done {
 	uint32_t type;
 	uint32_t flags;
 	int32_t wait_status;
-	int32_t syscall_nr;
 	int64_t duration_ns;
 	int64_t max_rss_kb;
 	int64_t cpu_us;

@@ -380,8 +380,6 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	if (fbx_tmpdir_retire(z->base_fd, inv->name, trash, &err) < 0) {
 		trash[0] = '\0';
 		if (fbx_tmpdir_remove(z->base_fd, inv->name, &err) < 0) {
-			d->flags |= FBX_DONE_CLEANUP_FAILED;
-			snprintf(d->msg, sizeof(d->msg), "%s", err.msg);
 			fbx_log(z->log_fd, "error",
 				"private dir not fully removed: %s", err.msg);
 		}
@@ -504,7 +502,6 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 		if (got) {
 			if (!(inv->done.flags & FBX_DONE_SYSCALL_DENIED)) {
 				inv->done.flags |= FBX_DONE_SYSCALL_DENIED;
-				inv->done.syscall_nr = req.data.nr;
 				fbx_syscall_name(
 				    req.data.nr, inv->done.syscall_name,
 				    sizeof(inv->done.syscall_name));
