@@ -31,7 +31,7 @@ ZSAN_FLAGS := $(if $(ZYGOTE_SANITIZE),-fsanitize=$(ZYGOTE_SANITIZE) -fno-omit-fr
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 LIBS    := $(PKG_LIBS) -lpthread
 
-LIB_SRCS    := $(filter-out sandbox/zygote_main.c,$(wildcard sandbox/*.c))
+LIB_SRCS    := $(filter-out sandbox/zygote_main.c sandbox/runtime_python.c,$(wildcard sandbox/*.c))
 DAEMON_SRCS := $(wildcard daemon/*.c)
 CLIENT_SRCS := $(wildcard client/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -54,6 +54,7 @@ XMOD_BINS   := $(XMOD_SRCS:tests/modules/exec/%.c=$(BUILD)/tests/modules/exec/%)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
+	$(BUILD)/forkbox-zygote-python \
 	$(BUILD)/libforkbox.so $(BUILD)/libforkbox.a $(BUILD)/forkbox.pc
 
 .PHONY: FORCE all deps check check-asan check-unit check-e2e demo bench install \
@@ -93,6 +94,35 @@ $(BUILD)/libforkbox.so: $(LIB_OBJS)
 
 $(BUILD)/forkbox-zygote: $(BUILD)/zobj/sandbox/zygote_main.o $(BUILD)/libforkbox-zygote.a
 	$(CC) $(ZSAN_FLAGS) -o $@ $^ $(LIBS)
+
+# The Python zygote: the same helper plus runtime_python.c and libpython
+# (Debian's python3-dev, the embedding flags of python3-embed.pc; never a
+# python3-config first on PATH, which may belong to another Python).
+PY_CFLAGS := $(shell pkg-config --cflags python3-embed 2>/dev/null)
+PY_LIBS   := $(shell pkg-config --libs python3-embed 2>/dev/null)
+PY_GEN    := $(BUILD)/gen/forkbox_runtime_py.h
+# The interpreter's home and executable are pinned to the Python we link:
+# left to itself, an embedded CPython derives them from $PATH, and a
+# pyenv or venv python3 there would hand it a foreign stdlib.
+PY_PREFIX := $(shell pkg-config --variable=prefix python3-embed 2>/dev/null)
+PY_VER    := $(shell pkg-config --modversion python3-embed 2>/dev/null)
+PY_DEFS   := -DFBX_PYTHON_HOME='"$(PY_PREFIX)"' \
+	-DFBX_PYTHON_EXECUTABLE='"$(PY_PREFIX)/bin/python$(PY_VER)"'
+
+$(PY_GEN): sandbox/python/forkbox_runtime.py scripts/embed-text.py
+	@mkdir -p $(dir $@)
+	python3 scripts/embed-text.py $< $@ fbx_python_runtime_source
+
+$(BUILD)/pyobj/runtime_python.o: sandbox/runtime_python.c $(PY_GEN) $(wildcard sandbox/*.h sandbox/include/*.h) $(PATHS_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(PY_CFLAGS) $(PY_DEFS) $(ZSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/pyobj/runtime.o: sandbox/runtime.c $(wildcard sandbox/*.h sandbox/include/*.h) $(PATHS_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFBX_WITH_PYTHON $(ZSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/forkbox-zygote-python: $(BUILD)/zobj/sandbox/zygote_main.o $(BUILD)/pyobj/runtime.o $(BUILD)/pyobj/runtime_python.o $(BUILD)/libforkbox-zygote.a
+	$(CC) $(ZSAN_FLAGS) -o $@ $^ $(LIBS) $(PY_LIBS)
 
 $(BUILD)/forkboxd: $(DAEMON_OBJS) $(BUILD)/libforkbox.a
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
@@ -156,7 +186,8 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 		$(DESTDIR)$(POLICYDIR)
 	install -m 0755 $(BUILD)/forkboxd $(BUILD)/forkbox $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(BUILD)/forkbox-zygote $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BUILD)/forkbox-zygote $(BUILD)/forkbox-zygote-python \
+		$(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 $(BUILD)/libforkbox.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/libforkbox.so $(DESTDIR)$(PREFIX)/lib/libforkbox.so.0
 	ln -sf libforkbox.so.0 $(DESTDIR)$(PREFIX)/lib/libforkbox.so

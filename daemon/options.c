@@ -30,6 +30,9 @@ enum {
 	OPT_DISABLE,
 	OPT_ENABLE,
 	OPT_SPARES,
+	OPT_ZYGOTE_MAX_INV,
+	OPT_ZYGOTE_MAX_AGE,
+	OPT_PRELOAD,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +57,9 @@ static const struct option long_opts[] = {
     {"disable-layer", required_argument, NULL, OPT_DISABLE},
     {"enable-layer", required_argument, NULL, OPT_ENABLE},
     {"spares", required_argument, NULL, OPT_SPARES},
+    {"zygote-max-invocations", required_argument, NULL, OPT_ZYGOTE_MAX_INV},
+    {"zygote-max-age", required_argument, NULL, OPT_ZYGOTE_MAX_AGE},
+    {"preload", required_argument, NULL, OPT_PRELOAD},
     {"jobs", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -69,14 +75,18 @@ void fbxd_options_help(const char *command)
 		       "stderr as JSON lines.\n\n");
 	printf("Module:\n"
 	       "  --module PATH            default module (a .so for --runtime "
-	       "native)\n"
+	       "native, a .py for\n"
+	       "                           python, any executable for exec)\n"
 	       "  --entry NAME             entry symbol of the module "
 	       "(default: handler)\n"
-	       "  --handler FILE.ENTRY     Lambda style: module FILE.so in the "
-	       "task root, entry ENTRY\n"
+	       "  --handler FILE.ENTRY     Lambda style: module FILE.so (FILE.py,"
+	       " FILE) in the task\n"
+	       "                           root, entry ENTRY\n"
 	       "  --task-root DIR          where --handler looks (default: "
 	       "$LAMBDA_TASK_ROOT or .)\n"
-	       "  --runtime NAME           native (default)\n"
+	       "  --runtime NAME           native (default), python or exec\n"
+	       "  --preload A,B,...        python: modules the zygote imports "
+	       "once, before any fork\n"
 	       "  --allow-request-modules  accept a request's \"module\" field "
 	       "(refused otherwise)\n"
 	       "Sandbox:\n"
@@ -113,6 +123,14 @@ void fbxd_options_help(const char *command)
 	       "requests arrive\n"
 	       "                           (default 1; 0 forks each one on "
 	       "demand)\n"
+	       "  --zygote-max-invocations N\n"
+	       "                           replace the zygote by a freshly "
+	       "exec'd one after N\n"
+	       "                           invocations (new ASLR layout, hash "
+	       "secret, random\n"
+	       "                           state; default 0: never)\n"
+	       "  --zygote-max-age SECONDS the same after SECONDS (default 0: "
+	       "never)\n"
 	       "  --function-name NAME     context.function_name (default: "
 	       "forkbox)\n"
 	       "  -h, --help               this text\n");
@@ -193,7 +211,9 @@ static int apply_handler(struct fbxd_options *o)
 	    o->task_root ? o->task_root : getenv("LAMBDA_TASK_ROOT");
 	if (!root || !*root)
 		root = ".";
-	const char *ext = strcmp(o->cfg.runtime, "native") == 0 ? ".so" : "";
+	const char *ext = strcmp(o->cfg.runtime, "native") == 0   ? ".so"
+			  : strcmp(o->cfg.runtime, "python") == 0 ? ".py"
+								  : "";
 	if (asprintf(&o->module_buf, "%s/%.*s%s", root, (int)(dot - o->handler),
 		     o->handler, ext) < 0)
 		return -1;
@@ -298,10 +318,25 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 			if (parse_layers(o, optarg, c == OPT_ENABLE) < 0)
 				return -1;
 			break;
+		case OPT_PRELOAD:
+			o->cfg.preload = optarg;
+			break;
 		case OPT_SPARES:
 			if (parse_uint("--spares", optarg, 64, &v) < 0)
 				return -1;
 			o->cfg.spares = (unsigned)v;
+			break;
+		case OPT_ZYGOTE_MAX_INV:
+			if (parse_uint("--zygote-max-invocations", optarg,
+				       UINT_MAX, &v) < 0)
+				return -1;
+			o->cfg.zygote_max_invocations = (unsigned)v;
+			break;
+		case OPT_ZYGOTE_MAX_AGE:
+			if (parse_uint("--zygote-max-age", optarg,
+				       100ull * 365 * 86400, &v) < 0)
+				return -1;
+			o->cfg.zygote_max_age_s = (unsigned)v;
 			break;
 		case 'j':
 			if (parse_uint("-j", optarg, 1024, &v) < 0 || v == 0)

@@ -25,6 +25,7 @@ enum {
  * itself up (seccomp included), then waits on its setup socket for a JOB
  * (fbx_msg_job) with the invocation's job memfd, result and log pipes. */
 struct fbx_child_args {
+	bool job_waiting; /* forked on demand: its job is already there */
 	const struct fbx_msg_init *cfg;
 	const struct fbx_bpf *bpf;
 	const struct fbx_bpf *after_load_bpf; /* len 0 when none */

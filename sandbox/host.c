@@ -3,7 +3,9 @@
  * The zygote is started with posix_spawn (vfork+exec in glibc): never a
  * plain fork of the host, which may be multithreaded and large. It gets
  * only the allow-listed environment, its control socket on fd 3 and the
- * diagnostics fd on 2. When it dies, the next invocation restarts it. */
+ * diagnostics fd on 2. When it dies, the next invocation restarts it;
+ * when it has served long enough, the next invocation replaces it by a
+ * fresh one (host_recycle.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -56,6 +58,8 @@ void fbx_config_init(struct fbx_config *cfg)
 	cfg->max_result_bytes = 6u << 20;
 	cfg->max_log_bytes = 64u << 10;
 	cfg->spares = 1;
+	cfg->zygote_max_invocations = 0;
+	cfg->zygote_max_age_s = 0;
 	cfg->log_fd = -1;
 	/* A PID namespace per invocation makes the module its namespace's
 	 * init, and init ignores every signal it has no handler for: abort(),
@@ -82,19 +86,26 @@ static void exe_dir(char *out, size_t size)
 		out[0] = '\0';
 }
 
-static char *find_zygote(const struct fbx_config *cfg)
+/* Python has a helper of its own: only it links libpython, so the other
+ * runtimes' zygotes (and their forks) stay small. */
+static char *find_zygote(const struct fbx_config *cfg, const char *runtime)
 {
 	if (cfg->zygote_path)
 		return strdup(cfg->zygote_path);
-	const char *env = getenv("FORKBOX_ZYGOTE");
+	bool python = strcmp(runtime, "python") == 0;
+	const char *helper =
+	    python ? "forkbox-zygote-python" : "forkbox-zygote";
+	const char *env =
+	    getenv(python ? "FORKBOX_ZYGOTE_PYTHON" : "FORKBOX_ZYGOTE");
 	if (env && *env)
 		return strdup(env);
 	char dir[PATH_MAX], path[PATH_MAX + 32];
 	exe_dir(dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/forkbox-zygote", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, helper);
 	if (dir[0] && file_exists(path, X_OK))
 		return strdup(path);
-	return strdup(FBX_LIBEXECDIR "/forkbox-zygote");
+	snprintf(path, sizeof(path), "%s/%s", FBX_LIBEXECDIR, helper);
+	return strdup(path);
 }
 
 static int find_policy(const struct fbx_config *cfg, char *out, size_t size)
@@ -161,7 +172,7 @@ static char **build_env(const char *const *allow)
 	return env;
 }
 
-static void zygote_stop(struct fbx_sandbox *sb, bool kill_it)
+void fbx_host_zygote_stop(struct fbx_sandbox *sb, bool kill_it)
 {
 	if (sb->ctrl >= 0) {
 		close(sb->ctrl);
@@ -181,8 +192,7 @@ static void zygote_stop(struct fbx_sandbox *sb, bool kill_it)
 	}
 }
 
-/* Starts a zygote and waits for READY. Called with sb->lock held. */
-static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
+int fbx_host_zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -209,7 +219,10 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 					    POSIX_SPAWN_SETSIGDEF |
 					    POSIX_SPAWN_SETSID);
-	char *argv[] = {(char *)"forkbox-zygote", NULL};
+	char *argv[] = {strcmp(sb->runtime, "python") == 0
+			    ? (char *)"forkbox-zygote-python"
+			    : (char *)"forkbox-zygote",
+			NULL};
 	pid_t pid;
 	int rc = posix_spawn(&pid, sb->zygote_path, &fa, &attr, argv,
 			     sb->zygote_env);
@@ -252,12 +265,14 @@ static int zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 				      sb->zygote_path,
 				      n < 0 ? strerror((int)-n) : "no answer");
 		}
-		zygote_stop(sb, true);
+		fbx_host_zygote_stop(sb, true);
 		return -err->code;
 	}
 	sb->layers = ready.layers;
 	sb->after_load = ready.after_load != 0;
 	sb->zygote_gen++;
+	sb->zygote_invocations = 0;
+	sb->zygote_started_ns = fbx_host_now_ns();
 	if (ready.swept)
 		fbx_log(sb->cfg.log_fd, "info",
 			"removed %u stale private dirs from %s", ready.swept,
@@ -280,7 +295,8 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	sb->entry = strdup(cfg->entry ? cfg->entry : "handler");
 	sb->function_name =
 	    strdup(cfg->function_name ? cfg->function_name : "forkbox");
-	sb->zygote_path = find_zygote(cfg);
+	sb->zygote_path =
+	    sb->runtime ? find_zygote(cfg, sb->runtime) : NULL;
 	sb->zygote_env = build_env(cfg->env_allow);
 	if (!sb->runtime || !sb->entry || !sb->function_name ||
 	    !sb->zygote_path || !sb->zygote_env) {
@@ -330,6 +346,29 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	in->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 3000;
 	in->spares = cfg->spares;
 	in->learn = cfg->learn;
+	if (cfg->preload && *cfg->preload &&
+	    strcmp(sb->runtime, "python") != 0) {
+		rc = fbx_error_set(err, EINVAL,
+				   "preloading modules is for the python "
+				   "runtime, not '%s'",
+				   sb->runtime);
+		goto fail;
+	}
+	if (sb->module_path) {
+		snprintf(in->module_dir, sizeof(in->module_dir), "%s",
+			 sb->module_path);
+		char *slash = strrchr(in->module_dir, '/');
+		if (slash)
+			*(slash == in->module_dir ? slash + 1 : slash) = '\0';
+	}
+	if (cfg->preload &&
+	    snprintf(in->preload, sizeof(in->preload), "%s", cfg->preload) >=
+		(int)sizeof(in->preload)) {
+		rc = fbx_error_set(err, ENAMETOOLONG,
+				   "the preload list is longer than %zu bytes",
+				   sizeof(in->preload) - 1);
+		goto fail;
+	}
 	/* Root runs modules under uids of their own (FBX_RUN_UID_BASE + the
 	 * invocation's slot): uid 0 without capabilities still owns half the
 	 * file system, and a shared "nobody" would let concurrent
@@ -341,7 +380,7 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	in->disable_layers = cfg->disable_layers;
 
 	pthread_mutex_lock(&sb->lock);
-	rc = zygote_start(sb, err);
+	rc = fbx_host_zygote_start(sb, err);
 	pthread_mutex_unlock(&sb->lock);
 	if (rc < 0)
 		goto fail;
@@ -357,7 +396,8 @@ void fbx_close(fbx_sandbox *sb)
 	if (!sb)
 		return;
 	pthread_mutex_lock(&sb->lock);
-	zygote_stop(sb, false);
+	fbx_host_zygote_stop(sb, false);
+	fbx_host_retired_stop_all(sb);
 	pthread_mutex_unlock(&sb->lock);
 	pthread_mutex_destroy(&sb->lock);
 	for (char **e = sb->zygote_env; e && *e; e++)
@@ -405,7 +445,18 @@ void fbx_host_zygote_failed(struct fbx_sandbox *sb, uint64_t gen, bool kill_it)
 			"zygote (pid %d) %s; it will be restarted",
 			(int)sb->zygote_pid,
 			kill_it ? "stopped answering" : "died");
-		zygote_stop(sb, kill_it);
+		fbx_host_zygote_stop(sb, kill_it);
+	}
+	struct fbx_retired *r = fbx_host_retired_find(sb, gen);
+	if (r && kill_it) {
+		/* A hung retired zygote would never exit: end it; its reaping
+		 * at a later spawn closes its socket. ESRCH: it exited. */
+		fbx_log(sb->cfg.log_fd, "warn",
+			"retired zygote (pid %d) stopped answering; killed",
+			(int)r->pid);
+		if (kill(r->pid, SIGKILL) < 0 && errno != ESRCH)
+			fbx_log_errno(sb->cfg.log_fd, "warn", errno,
+				      "kill retired zygote %d", (int)r->pid);
 	}
 	pthread_mutex_unlock(&sb->lock);
 }
@@ -414,8 +465,12 @@ void fbx_host_kill(struct fbx_sandbox *sb, uint64_t gen, uint64_t token)
 {
 	struct fbx_msg_kill k = {.type = FBX_MSG_KILL, .token = token};
 	pthread_mutex_lock(&sb->lock);
-	if (sb->ctrl >= 0 && sb->zygote_gen == gen)
-		(void)fbx_wire_send(sb->ctrl, &k, sizeof(k), NULL, 0);
+	/* A retired zygote still serves KILL for what it runs. A failed send
+	 * means the zygote is gone, and its invocation with it. */
+	struct fbx_retired *r = fbx_host_retired_find(sb, gen);
+	int ctrl = sb->zygote_gen == gen ? sb->ctrl : r ? r->ctrl : -1;
+	if (ctrl >= 0)
+		(void)fbx_wire_send(ctrl, &k, sizeof(k), NULL, 0);
 	pthread_mutex_unlock(&sb->lock);
 }
 
@@ -429,11 +484,12 @@ int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 	*restarted = false;
 	pthread_mutex_lock(&sb->lock);
 	msg.token = *token = ++sb->next_token;
+	fbx_host_recycle(sb);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (sb->ctrl < 0) {
 			fbx_log(sb->cfg.log_fd, "warn",
 				"restarting the zygote");
-			rc = zygote_start(sb, err);
+			rc = fbx_host_zygote_start(sb, err);
 			if (rc < 0)
 				break;
 			*restarted = true;
@@ -444,12 +500,13 @@ int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 		rc = fbx_wire_send(sb->ctrl, &msg, sizeof(msg), fds, 4);
 		if (rc == 0) {
 			*gen = sb->zygote_gen;
+			sb->zygote_invocations++;
 			break;
 		}
 		/* EPIPE/ECONNRESET: it died since the last invocation. */
 		fbx_log_errno(sb->cfg.log_fd, "warn", -rc,
 			      "zygote (pid %d) is gone", (int)sb->zygote_pid);
-		zygote_stop(sb, true);
+		fbx_host_zygote_stop(sb, true);
 		fbx_error_errno(err, -rc, "sending to the zygote");
 	}
 	pthread_mutex_unlock(&sb->lock);

@@ -12,6 +12,21 @@
 #include "response.h"
 #include "wire.h"
 
+/* A zygote replaced by a fresh one (recycling): it was sent RETIRE and
+ * finishes its invocations in flight, then exits. Its control socket stays
+ * open for KILLs until it hangs up. */
+struct fbx_retired {
+	int ctrl;  /* -1 once it hung up */
+	pid_t pid; /* reaped without blocking at each spawn */
+	uint64_t gen;
+	unsigned uid_range; /* its children's uids (FBX_RUN_UID_SPAN each) */
+};
+
+/* At most this many retired zygotes still finishing at once; while as many
+ * are alive, recycling waits (the current zygote keeps serving). A retired
+ * zygote lives at most as long as its slowest invocation (the timeout). */
+#define FBX_MAX_RETIRED 8
+
 struct fbx_sandbox {
 	pthread_mutex_t lock;  /* guards everything about the zygote */
 	struct fbx_config cfg; /* strings below are owned copies */
@@ -27,16 +42,26 @@ struct fbx_sandbox {
 	pid_t zygote_pid;
 	uint64_t zygote_gen; /* bumped at every (re)start */
 	uint64_t next_token; /* names invocations for KILL */
+	/* Recycling: what the current zygote has done, and since when
+	 * (CLOCK_MONOTONIC ns). */
+	unsigned zygote_invocations;
+	int64_t zygote_started_ns;
+	unsigned uid_range; /* the current zygote's: INIT's run_uid */
+	struct fbx_retired retired[FBX_MAX_RETIRED];
+	size_t n_retired;
+	uint64_t recycle_waiting_gen; /* said so for this gen: log it once */
 	uint32_t layers;
 	bool after_load; /* the policy has an after-load stage */
 };
 
-/* Sends a SPAWN with its fds to a live zygote, restarting it when it is
- * dead. *restarted is set when this call restarted it. */
-/* Asks the zygote of generation gen to kill invocation token (e.g. its
- * result is too large); a no-op when that zygote is gone. */
+/* Asks the zygote of generation gen (the current one or a retired one) to
+ * kill invocation token (e.g. its result is too large); a no-op when that
+ * zygote is gone. */
 void fbx_host_kill(struct fbx_sandbox *sb, uint64_t gen, uint64_t token);
 
+/* Sends a SPAWN with its fds to a live zygote, restarting it when it is
+ * dead and recycling it when it is due. *restarted is set when this call
+ * restarted it. */
 int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 		   const int fds[4], bool *restarted, uint64_t *gen,
 		   uint64_t *token, struct fbx_error *err);
@@ -44,6 +69,27 @@ int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 /* Marks the zygote of generation gen dead (it hung up mid-invocation or
  * stopped answering); the next spawn restarts it. */
 void fbx_host_zygote_failed(struct fbx_sandbox *sb, uint64_t gen, bool kill_it);
+
+/* The current zygote's life cycle (host.c), with sb->lock held: start one
+ * and wait for READY (sb->ctrl, zygote_pid, gen and the recycling counters
+ * then describe it); stop it, closing its control socket (which makes it
+ * kill every child and exit) and waiting for it, after SIGKILL when
+ * kill_it. */
+int fbx_host_zygote_start(struct fbx_sandbox *sb, struct fbx_error *err);
+void fbx_host_zygote_stop(struct fbx_sandbox *sb, bool kill_it);
+
+/* Recycling (host_recycle.c), all with sb->lock held. fbx_host_recycle
+ * reaps the retired zygotes that have exited and, when the current one
+ * has reached zygote_max_invocations or zygote_max_age_s, replaces it by
+ * a fresh one and retires it; when the fresh one does not start it only
+ * logs, and the current one keeps serving. fbx_host_retired_find returns
+ * the live retired zygote of generation gen, or NULL.
+ * fbx_host_retired_stop_all closes every retired zygote's control socket
+ * and waits for it to finish its invocations and exit. */
+void fbx_host_recycle(struct fbx_sandbox *sb);
+struct fbx_retired *fbx_host_retired_find(struct fbx_sandbox *sb, uint64_t gen);
+void fbx_host_retired_stop_all(struct fbx_sandbox *sb);
+int64_t fbx_host_now_ns(void); /* CLOCK_MONOTONIC */
 
 /* What one invocation produced, turned into a response (outcome.c). */
 struct fbx_outcome {

@@ -1,3 +1,6 @@
+/* The runtimes a zygote helper knows. forkbox-zygote-python is built with
+ * FBX_WITH_PYTHON; the plain helper never links libpython, so its forks
+ * stay small. */
 #include "runtime.h"
 
 #include <string.h>
@@ -5,6 +8,9 @@
 static const struct fbx_runtime_ops *const runtimes[] = {
     &fbx_runtime_native,
     &fbx_runtime_exec,
+#ifdef FBX_WITH_PYTHON
+    &fbx_runtime_python,
+#endif
 };
 
 const struct fbx_runtime_ops *fbx_runtime_find(const char *name)

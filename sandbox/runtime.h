@@ -8,11 +8,20 @@
 
 struct fbx_runtime_ops {
 	const char *name;
-	/* In the zygote, once, before any fork (e.g. initialise Python). */
-	int (*zygote_init)(struct fbx_error *err);
-	/* In the child, before seccomp, as the unprivileged user: put the
-	 * module into the private dir. A module problem (missing file) is
-	 * reported as an error frame and returns 1; 0 to go on. */
+	/* In the zygote, once, before any fork (e.g. initialise Python).
+	 * base_fd is the tmp base, for scratch dirs; log_fd the host's
+	 * diagnostics. NULL when there is nothing to do. */
+	int (*zygote_init)(const struct fbx_msg_init *cfg, int base_fd,
+			   int log_fd, struct fbx_error *err);
+	/* In the child right after fork, before seccomp and before its job:
+	 * make the runtime usable in a forked process; ahead: no job is
+	 * waiting yet (a spare), so time spent warming up is off the
+	 * request's path. 0 or -errno. NULL when there is nothing to do. */
+	int (*child_init)(bool ahead);
+	/* In the child, under seccomp, as the unprivileged user, with the
+	 * job: put the module into the private dir. A module problem
+	 * (missing file) is reported as an error frame and returns 1; 0 to go
+	 * on. */
 	int (*stage)(struct fbx_child *c);
 	/* In the child, under seccomp: load, call, write the result frame.
 	 * Returns the exit code. */
@@ -27,6 +36,11 @@ struct fbx_runtime_ops {
  * written under module_name. Mode 0500. A problem is reported as a
  * Runtime.ImportModuleError frame and returns 1; 0 when staged. */
 int fbx_runtime_stage(struct fbx_child *c, bool allow_source);
+
+/* Between loading the module and calling its entry: adds the policy's
+ * after-load stage (fbx_child_enter_after_load). On failure writes a
+ * Forkbox.InternalError frame and returns -errno. */
+int fbx_runtime_enter_after_load(struct fbx_child *c);
 
 /* Writes a Runtime.ImportModuleError frame from fmt (two %s); returns 1. */
 int fbx_runtime_import_error(struct fbx_child *c, const char *fmt,
@@ -44,5 +58,7 @@ const struct fbx_runtime_ops *fbx_runtime_find(const char *name);
 
 extern const struct fbx_runtime_ops fbx_runtime_native;
 extern const struct fbx_runtime_ops fbx_runtime_exec;
+/* Only in forkbox-zygote-python, which links libpython. */
+extern const struct fbx_runtime_ops fbx_runtime_python;
 
 #endif

@@ -73,13 +73,8 @@ static int exec_run(struct fbx_child *c)
 	if (dup2(c->result_fd, STDOUT_FILENO) < 0 ||
 	    fcntl(c->result_fd, F_SETFD, FD_CLOEXEC) < 0)
 		return 126;
-	rc = fbx_child_enter_after_load(c);
-	if (rc < 0) {
-		fbx_frame_write_error(
-		    c->result_fd, "Forkbox.InternalError",
-		    "adding the policy's after-load stage failed");
+	if (fbx_runtime_enter_after_load(c) < 0)
 		return 126;
-	}
 	char *argv[] = {(char *)name, NULL};
 	execve(path, argv, environ);
 	fbx_runtime_import_error(c, "Unable to run module '%s': %s", name,

@@ -65,16 +65,8 @@ static int native_run(struct fbx_child *c)
 		return 0;
 	}
 
-	int rc = fbx_child_enter_after_load(c);
-	if (rc < 0) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "adding the policy's after-load stage: %s",
-			 strerror(-rc));
-		fbx_frame_write_error(c->result_fd, "Forkbox.InternalError",
-				      msg);
+	if (fbx_runtime_enter_after_load(c) < 0)
 		return 126;
-	}
 	fbx_context ctx = {
 	    .abi_version = FORKBOX_ABI_VERSION,
 	    .size = sizeof(fbx_context),

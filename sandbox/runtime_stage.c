@@ -38,6 +38,20 @@ int fbx_runtime_import_error(struct fbx_child *c, const char *fmt,
 	return 1;
 }
 
+int fbx_runtime_enter_after_load(struct fbx_child *c)
+{
+	int rc = fbx_child_enter_after_load(c);
+	if (rc < 0) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "adding the policy's after-load stage: %s",
+			 strerror(-rc));
+		fbx_frame_write_error(c->result_fd, "Forkbox.InternalError",
+				      msg);
+	}
+	return rc;
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {

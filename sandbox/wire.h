@@ -6,7 +6,8 @@
  *
  *   host -> zygote (control socket)  INIT, then SPAWN per invocation with
  *                                    fds [done_w, job, result_w, log_w],
- *                                    KILL naming a SPAWN's token
+ *                                    KILL naming a SPAWN's token, RETIRE
+ *                                    when a fresh zygote replaces this one
  *   zygote -> host (control socket)  READY once (or INIT_FAILED)
  *   zygote -> host (done pipe)       DONE, once per invocation: one write
  *                                    under PIPE_BUF, so it is atomic
@@ -26,13 +27,16 @@
 
 #include "forkbox.h"
 
-#define FBX_WIRE_VERSION 1u
+#define FBX_WIRE_VERSION 2u
 #define FBX_WIRE_MAX_FDS 4
 
 /* First uid/gid of the children when the zygote runs as root; invocation
  * slot N runs as FBX_RUN_UID_BASE + N. Far above any real account and any
- * usual subuid range. */
+ * usual subuid range. A zygote started while retired ones still run gets a
+ * range of FBX_RUN_UID_SPAN uids of its own (INIT's run_uid): children of
+ * two generations running at once must not share a uid either. */
 #define FBX_RUN_UID_BASE 1900000000
+#define FBX_RUN_UID_SPAN 65536
 
 enum fbx_msg_type {
 	FBX_MSG_INIT = 1,
@@ -44,6 +48,7 @@ enum fbx_msg_type {
 	FBX_MSG_CHILD_READY,
 	FBX_MSG_CHILD_FAILED,
 	FBX_MSG_JOB,
+	FBX_MSG_RETIRE,
 };
 
 struct fbx_msg_init {
@@ -62,6 +67,8 @@ struct fbx_msg_init {
 	uint32_t timeout_ms;	 /* the longest any invocation may run */
 	uint32_t spares;	 /* children kept forked and set up ahead */
 	uint32_t learn;		 /* record syscalls instead of enforcing */
+	char preload[1024];	 /* python: modules to import, "a,b" */
+	char module_dir[PATH_MAX]; /* the default module's dir, or "" */
 };
 
 struct fbx_msg_job {
@@ -113,11 +120,21 @@ struct fbx_msg_kill {
 	uint64_t token;
 };
 
-/* The control socket carries SPAWN and KILL; both start like this. */
+/* A fresh zygote has replaced this one: fork no more spares, finish the
+ * invocations in flight (KILL still reaches them), then exit. From now on
+ * the host closing the control socket is no reason to kill them. */
+struct fbx_msg_retire {
+	uint32_t type;
+	uint32_t pad;
+};
+
+/* The control socket carries SPAWN, KILL and RETIRE; all start like
+ * this. */
 union fbx_msg_ctrl {
 	uint32_t type;
 	struct fbx_msg_spawn spawn;
 	struct fbx_msg_kill kill;
+	struct fbx_msg_retire retire;
 };
 
 _Static_assert(sizeof(struct fbx_msg_done) <= 4096,

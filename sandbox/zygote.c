@@ -25,44 +25,10 @@
 #include "runtime.h"
 #include "zygote.h"
 
-enum ev_kind { EV_CTRL = 1, EV_SIGCHLD, EV_SETUP, EV_LISTENER };
-
-static uint64_t ev_data(enum ev_kind kind, size_t slot, uint32_t gen)
-{
-	return (uint64_t)kind | ((uint64_t)slot << 8) | ((uint64_t)gen << 32);
-}
-
-static int ep_add(struct fbx_zygote *z, int fd, uint64_t data)
+int fbx_zygote_watch(struct fbx_zygote *z, int fd, uint64_t data)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
 	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-}
-
-static struct fbx_invocation *inv_alloc(struct fbx_zygote *z, size_t *slot)
-{
-	for (size_t i = 0; i < z->n_invs; i++) {
-		if (!z->invs[i].used) {
-			*slot = i;
-			return &z->invs[i];
-		}
-	}
-	size_t n = z->n_invs ? z->n_invs * 2 : 16;
-	struct fbx_invocation *grown = realloc(z->invs, n * sizeof(*grown));
-	if (!grown)
-		return NULL;
-	memset(grown + z->n_invs, 0, (n - z->n_invs) * sizeof(*grown));
-	z->invs = grown;
-	*slot = z->n_invs;
-	z->n_invs = n;
-	return &z->invs[*slot];
 }
 
 static void send_done(struct fbx_invocation *inv)
@@ -77,151 +43,6 @@ static void send_done(struct fbx_invocation *inv)
 	while (n < 0 && errno == EINTR);
 }
 
-/* clone() straight into a new PID namespace: a fork whose child is the
- * namespace's init, so its death takes every descendant with it. */
-static pid_t fork_child(bool pidns)
-{
-	if (!pidns)
-		return fork();
-	return (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL,
-			      NULL, NULL);
-}
-
-/* Forks a child that sets itself up and waits for a job. */
-static struct fbx_invocation *spare_fork(struct fbx_zygote *z, int *err)
-{
-	size_t slot;
-	struct fbx_invocation *inv = inv_alloc(z, &slot);
-	int sp[2];
-	if (!inv) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	char name[FBX_TMPDIR_NAME_LEN + 1],
-	    spare_name[FBX_TMPDIR_SPARE_LEN + 1];
-	fbx_tmpdir_new_name(name);
-	snprintf(spare_name, sizeof(spare_name), "%s%s",
-		 FBX_TMPDIR_SPARE_PREFIX, name);
-	uid_t uid = z->cfg.run_uid >= 0 ? (uid_t)z->cfg.run_uid + (uid_t)slot
-					: (uid_t)-1;
-	gid_t gid = z->cfg.run_gid >= 0 ? (gid_t)z->cfg.run_gid + (gid_t)slot
-					: (gid_t)-1;
-	struct fbx_error e = {0};
-	if (fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
-		fbx_log(z->log_fd, "error", "%s", e.msg);
-		*err = e.code;
-		return NULL;
-	}
-	int dir_fd = openat(z->base_fd, spare_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir_fd < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		*err = errno;
-		if (dir_fd >= 0)
-			close(dir_fd);
-		(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
-		return NULL;
-	}
-	struct fbx_child_args args = {
-	    .cfg = &z->cfg,
-	    .bpf = &z->bpf,
-	    .after_load_bpf = &z->after_load_bpf,
-	    .seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
-	    .runtime = z->runtime,
-	    .zygote_pid = z->pid,
-	    .zygote_pidfd = z->self_pidfd,
-	    .setup_fd = sp[1],
-	    .dir_fd = dir_fd,
-	    .signals_changed = &z->signals_changed,
-	    /* One uid per concurrent slot: two invocations running at
-	     * once can neither signal each other nor enter each other's
-	     * private dir. A slot is reused only after its last process
-	     * is dead. */
-	    .uid = uid,
-	    .gid = gid,
-	};
-	pid_t pid = fork_child(z->layers & FBX_LAYER_PIDNS);
-	if (pid == 0)
-		fbx_child_main(&args);
-	close(dir_fd);
-	close(sp[1]);
-	if (pid < 0) {
-		*err = errno;
-		close(sp[0]);
-		(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
-		return NULL;
-	}
-	uint32_t gen = inv->gen + 1;
-	memset(inv, 0, sizeof(*inv));
-	inv->used = true;
-	inv->spare = true;
-	inv->gen = gen;
-	inv->pid = pid;
-	inv->uid = uid;
-	snprintf(inv->name, sizeof(inv->name), "%s", name);
-	inv->done_fd = -1;
-	inv->setup_sock = sp[0];
-	inv->listener = -1;
-	inv->deadline_ns = INT64_MAX;
-	z->n_active++;
-	z->n_spares++;
-	if (ep_add(z, inv->setup_sock, ev_data(EV_SETUP, slot, gen)) < 0) {
-		fbx_log_errno(z->log_fd, "error", errno,
-			      "epoll_ctl for a spare");
-		fbx_zygote_kill_tree(z, inv);
-	}
-	return inv;
-}
-
-/* Keeps the configured number of spares forked. A spare that dies before
- * its job is replaced, but not forever: after a few in a row, children
- * are only forked on demand, where a failure reaches the caller. */
-static void spares_fill(struct fbx_zygote *z)
-{
-	while (!z->host_gone && z->n_spares < z->cfg.spares &&
-	       z->spare_failures < 3) {
-		int err;
-		if (!spare_fork(z, &err)) {
-			fbx_log_errno(z->log_fd, "warn", err,
-				      "cannot fork a spare child");
-			z->spare_failures++;
-			return;
-		}
-	}
-}
-
-/* A spare that died while idle may not be reaped yet: look before
- * handing it a job, without reaping (the SIGCHLD path does that). */
-static bool spare_alive(const struct fbx_invocation *inv)
-{
-	siginfo_t si;
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)inv->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
-		return false;
-	return si.si_pid == 0;
-}
-
-/* Prefers a spare that is fully set up (it said READY). */
-static struct fbx_invocation *spare_take(struct fbx_zygote *z)
-{
-	struct fbx_invocation *fallback = NULL;
-	for (size_t i = 0; i < z->n_invs; i++) {
-		struct fbx_invocation *inv = &z->invs[i];
-		if (!inv->used || !inv->spare || inv->spare_failed ||
-		    inv->kill_sent)
-			continue;
-		if (!spare_alive(inv)) {
-			inv->spare_failed = true;
-			continue;
-		}
-		if (inv->ready)
-			return inv;
-		if (!fallback)
-			fallback = inv;
-	}
-	return fallback;
-}
-
 static void kill_by_token(struct fbx_zygote *z, uint64_t token)
 {
 	for (size_t i = 0; i < z->n_invs; i++) {
@@ -233,7 +54,7 @@ static void kill_by_token(struct fbx_zygote *z, uint64_t token)
 	}
 }
 
-/* One message from the host: SPAWN (with its fds) or KILL. */
+/* One message from the host: SPAWN (with its fds), KILL or RETIRE. */
 static void on_ctrl(struct fbx_zygote *z)
 {
 	union fbx_msg_ctrl ctrl;
@@ -248,6 +69,12 @@ static void on_ctrl(struct fbx_zygote *z)
 	if (n == (ssize_t)sizeof(ctrl.kill) && ctrl.type == FBX_MSG_KILL &&
 	    n_fds == 0) {
 		kill_by_token(z, ctrl.kill.token);
+		return;
+	}
+	if (n == (ssize_t)sizeof(ctrl.retire) && ctrl.type == FBX_MSG_RETIRE &&
+	    n_fds == 0) {
+		z->retiring = true;
+		fbx_spares_retire(z);
 		return;
 	}
 	struct fbx_msg_spawn msg = ctrl.spawn;
@@ -267,9 +94,9 @@ static void on_ctrl(struct fbx_zygote *z)
 				  .timeout_ms = msg.timeout_ms};
 	int err = 0;
 
-	struct fbx_invocation *inv = spare_take(z);
+	struct fbx_invocation *inv = fbx_spare_take(z);
 	if (!inv)
-		inv = spare_fork(z, &err);
+		inv = fbx_spare_fork(z, true, &err);
 	if (!inv) {
 		fail.setup_errno = err;
 		snprintf(fail.msg, sizeof(fail.msg), "cannot fork a child: %s",
@@ -291,6 +118,10 @@ static void on_ctrl(struct fbx_zygote *z)
 		goto refuse;
 	}
 	inv->dir_named = true;
+	/* Timed from before the hand-over: the child it wakes may take this
+	 * CPU from us at once, and its run must not escape the clock. */
+	inv->start_ns = fbx_now_ns();
+	inv->deadline_ns = inv->start_ns + (int64_t)msg.timeout_ms * 1000000;
 	int job_fds[3] = {fds[1], fds[2], fds[3]};
 	int rc = fbx_wire_send(inv->setup_sock, &job, sizeof(job), job_fds, 3);
 	if (rc < 0) {
@@ -309,10 +140,8 @@ static void on_ctrl(struct fbx_zygote *z)
 	z->spare_failures = 0;
 	inv->done_fd = done_fd;
 	inv->token = msg.token;
-	inv->start_ns = fbx_now_ns();
-	inv->deadline_ns = inv->start_ns + (int64_t)msg.timeout_ms * 1000000;
 	/* The replacement is forked while this one runs on the other core. */
-	spares_fill(z);
+	fbx_spares_fill(z);
 	return;
 
 refuse:
@@ -324,38 +153,11 @@ refuse:
 		close(fds[i]);
 }
 
-/* A spare died before any job: nobody to tell. */
-static void spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
-		       int status)
-{
-	if (!z->host_gone) {
-		fbx_log(z->log_fd, "warn",
-			"spare child %d died before its job (status 0x%x)%s%s",
-			(int)inv->pid, status, inv->done.msg[0] ? ": " : "",
-			inv->done.msg);
-		z->spare_failures++;
-	}
-	(void)fbx_zygote_sweep_orphans(z, inv->uid);
-	char dir[FBX_TMPDIR_SPARE_LEN + 1];
-	snprintf(dir, sizeof(dir), "%s%s",
-		 inv->dir_named ? "" : FBX_TMPDIR_SPARE_PREFIX, inv->name);
-	struct fbx_error err = {0};
-	if (fbx_tmpdir_remove(z->base_fd, dir, &err) < 0)
-		fbx_log(z->log_fd, "error", "spare's dir not fully removed: %s",
-			err.msg);
-	close_fd(&inv->setup_sock);
-	close_fd(&inv->listener);
-	inv->used = false;
-	inv->pid = 0;
-	z->n_spares--;
-	z->n_active--;
-}
-
 static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		   const struct rusage *ru)
 {
 	if (inv->spare) {
-		spare_lost(z, inv, status);
+		fbx_spare_lost(z, inv, status);
 		return;
 	}
 	struct fbx_msg_done *d = &inv->done;
@@ -384,10 +186,10 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 				"private dir not fully removed: %s", err.msg);
 		}
 	}
-	close_fd(&inv->setup_sock);
-	close_fd(&inv->listener);
+	fbx_close_fd(&inv->setup_sock);
+	fbx_close_fd(&inv->listener);
 	send_done(inv);
-	close_fd(&inv->done_fd);
+	fbx_close_fd(&inv->done_fd);
 	if (trash[0] && fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
 		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
 			err.msg);
@@ -435,9 +237,10 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		if (n_fds == 1) {
 			inv->listener = fd;
 			size_t slot = (size_t)(inv - z->invs);
-			if (ep_add(z, fd,
-				   ev_data(EV_LISTENER, slot, inv->gen)) < 0)
-				close_fd(&inv->listener);
+			if (fbx_zygote_watch(z, fd,
+					     fbx_ev_data(FBX_EV_LISTENER, slot,
+							 inv->gen)) < 0)
+				fbx_close_fd(&inv->listener);
 		}
 		return;
 	}
@@ -458,7 +261,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 	/* End of file: the child closed it before loading the module (or
 	 * died). A spare must keep it open until its job comes. */
 	if (n <= 0 && !inv->spare)
-		close_fd(&inv->setup_sock);
+		fbx_close_fd(&inv->setup_sock);
 }
 
 /* Learn mode: every syscall the policy would judge comes here; it is
@@ -513,7 +316,7 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 		}
 	}
 	if (events & (EPOLLHUP | EPOLLERR))
-		close_fd(&inv->listener);
+		fbx_close_fd(&inv->listener);
 }
 
 static int next_timeout_ms(struct fbx_zygote *z)
@@ -535,16 +338,34 @@ static int next_timeout_ms(struct fbx_zygote *z)
 	return best > 1000000 ? 1000000 : (int)best;
 }
 
+/* A host that vanished will read no result: every child is killed. One
+ * that retired us first only dropped a socket it no longer needs; what
+ * runs finishes, and reports through its own done pipe. */
+static void host_hung_up(struct fbx_zygote *z)
+{
+	if (epoll_ctl(z->epfd, EPOLL_CTL_DEL, z->ctrl, NULL) < 0)
+		fbx_log_errno(z->log_fd, "warn", errno,
+			      "epoll_ctl for the control socket");
+	if (z->retiring) {
+		fbx_close_fd(&z->ctrl);
+		return;
+	}
+	for (size_t k = 0; k < z->n_invs; k++)
+		if (z->invs[k].used)
+			fbx_zygote_kill_tree(z, &z->invs[k]);
+}
+
 int fbx_zygote_serve(struct fbx_zygote *z)
 {
 	struct epoll_event evs[32];
-	if (ep_add(z, z->ctrl, ev_data(EV_CTRL, 0, 0)) < 0 ||
-	    ep_add(z, z->sigfd, ev_data(EV_SIGCHLD, 0, 0)) < 0) {
+	if (fbx_zygote_watch(z, z->ctrl, fbx_ev_data(FBX_EV_CTRL, 0, 0)) < 0 ||
+	    fbx_zygote_watch(z, z->sigfd, fbx_ev_data(FBX_EV_SIGCHLD, 0, 0)) <
+		0) {
 		fbx_log_errno(z->log_fd, "error", errno, "epoll_ctl");
 		return 1;
 	}
-	spares_fill(z);
-	while (!z->host_gone || z->n_active > 0) {
+	fbx_spares_fill(z);
+	while ((!z->host_gone && !z->retiring) || z->n_active > 0) {
 		int n = epoll_wait(z->epfd, evs, 32, next_timeout_ms(z));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -554,23 +375,18 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 		}
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
-			enum ev_kind kind = (enum ev_kind)(d & 0xff);
+			enum fbx_ev_kind kind = (enum fbx_ev_kind)(d & 0xff);
 			size_t slot = (size_t)((d >> 8) & 0xffffff);
 			uint32_t gen = (uint32_t)(d >> 32);
-			if (kind == EV_CTRL) {
-				if (!z->host_gone)
+			if (kind == FBX_EV_CTRL) {
+				if (!z->host_gone) {
 					on_ctrl(z);
-				if (z->host_gone) {
-					epoll_ctl(z->epfd, EPOLL_CTL_DEL,
-						  z->ctrl, NULL);
-					for (size_t k = 0; k < z->n_invs; k++)
-						if (z->invs[k].used)
-							fbx_zygote_kill_tree(
-							    z, &z->invs[k]);
+					if (z->host_gone)
+						host_hung_up(z);
 				}
 				continue;
 			}
-			if (kind == EV_SIGCHLD) {
+			if (kind == FBX_EV_SIGCHLD) {
 				reap(z);
 				continue;
 			}
@@ -578,9 +394,9 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 			    z->invs[slot].gen != gen)
 				continue; /* the invocation already finished */
 			struct fbx_invocation *inv = &z->invs[slot];
-			if (kind == EV_SETUP && inv->setup_sock >= 0)
+			if (kind == FBX_EV_SETUP && inv->setup_sock >= 0)
 				on_setup(z, inv);
-			else if (kind == EV_LISTENER && inv->listener >= 0)
+			else if (kind == FBX_EV_LISTENER && inv->listener >= 0)
 				on_listener(z, inv, evs[i].events);
 		}
 	}

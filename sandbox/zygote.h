@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "policy.h"
@@ -53,14 +54,60 @@ struct fbx_zygote {
 	size_t n_spares;
 	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;
+	bool retiring; /* RETIRE came: finish what runs, then exit */
 };
 
 /* Reads INIT from the control socket, prepares everything, answers READY
  * (or INIT_FAILED, then returns -errno). */
 int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd);
 
-/* Serves until the host closes the control socket. Returns the exit code. */
+/* Serves until the host closes the control socket (then kills every
+ * child) or, after RETIRE, until no child is left. Returns the exit
+ * code. */
 int fbx_zygote_serve(struct fbx_zygote *z);
+
+/* What an event of the serve loop's epoll set is about: the kind in the low
+ * byte, then the slot and the slot's gen, which tells a stale event from
+ * one of the slot's next user. */
+enum fbx_ev_kind {
+	FBX_EV_CTRL = 1,
+	FBX_EV_SIGCHLD,
+	FBX_EV_SETUP,
+	FBX_EV_LISTENER,
+};
+
+static inline uint64_t fbx_ev_data(enum fbx_ev_kind kind, size_t slot,
+				   uint32_t gen)
+{
+	return (uint64_t)kind | ((uint64_t)slot << 8) | ((uint64_t)gen << 32);
+}
+
+/* Adds fd to the serve loop's epoll set. Returns 0 or -errno. */
+int fbx_zygote_watch(struct fbx_zygote *z, int fd, uint64_t data);
+
+static inline void fbx_close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Spare children (zygote_spare.c). fbx_spare_fork forks one that sets
+ * itself up and waits for its job (NULL and *err set when it cannot);
+ * fbx_spares_fill keeps the configured number forked; fbx_spare_take
+ * picks the best one for a job, or NULL; fbx_spare_lost cleans up after
+ * one that died before any job; fbx_spares_retire tells every spare to
+ * exit. */
+/* job_waiting: forked on demand for a job already there (no spare was
+ * ready), so nothing worth doing ahead. */
+struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
+				      int *err);
+void fbx_spares_fill(struct fbx_zygote *z);
+struct fbx_invocation *fbx_spare_take(struct fbx_zygote *z);
+void fbx_spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
+		    int status);
+void fbx_spares_retire(struct fbx_zygote *z);
 
 /* Kills what is left of an invocation's process tree and reaps the
  * orphans it left (zygote_reap.c). */

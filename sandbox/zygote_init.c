@@ -71,6 +71,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->cfg.runtime[sizeof(z->cfg.runtime) - 1] = '\0';
 	z->cfg.policy_path[sizeof(z->cfg.policy_path) - 1] = '\0';
 	z->cfg.tmp_base[sizeof(z->cfg.tmp_base) - 1] = '\0';
+	z->cfg.preload[sizeof(z->cfg.preload) - 1] = '\0';
+	z->cfg.module_dir[sizeof(z->cfg.module_dir) - 1] = '\0';
 
 	/* Orphans of every invocation come back to us, to be killed. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
@@ -150,7 +152,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	if (z->cfg.run_uid >= 0)
 		z->layers |= FBX_LAYER_UID_DROP;
 
-	if (z->runtime->zygote_init && z->runtime->zygote_init(&err) < 0)
+	if (z->runtime->zygote_init &&
+	    z->runtime->zygote_init(&z->cfg, z->base_fd, z->log_fd, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
 
 	/* Whatever still has a handler or is ignored (our SIGPIPE, anything a

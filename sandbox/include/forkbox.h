@@ -40,7 +40,7 @@ enum fbx_layer {
 /* Configuration of a sandbox handle. Start from fbx_config_init(); every
  * pointer is borrowed only for the duration of fbx_open(). */
 struct fbx_config {
-	const char *runtime; /* "native" (default) */
+	const char *runtime; /* "native" (default), "python" or "exec" */
 	const char
 	    *module_path;  /* default module, or NULL: each request names one */
 	const char *entry; /* default entry symbol, "handler" */
@@ -48,7 +48,8 @@ struct fbx_config {
 				    <policy_dir>/<runtime>.policy */
 	const char *policy_dir;	 /* NULL = the installed policies directory */
 	const char
-	    *zygote_path; /* NULL = $FORKBOX_ZYGOTE or the installed helper */
+	    *zygote_path; /* NULL = $FORKBOX_ZYGOTE ($FORKBOX_ZYGOTE_PYTHON
+			     for python) or the installed helper */
 	const char *tmp_base; /* parent of the private dirs; NULL = a private
 				 dir under $TMPDIR or /tmp */
 	const char *const *env_allow; /* NULL-terminated names passed from the
@@ -67,6 +68,16 @@ struct fbx_config {
 	bool learn;	 /* record every syscall (report.syscalls) instead of
 			    enforcing the policy: for `forkbox policy learn` */
 	unsigned spares; /* children forked and set up ahead of requests; 1 */
+	/* Zygote recycling: every child inherits the zygote's address-space
+	 * layout and a runtime's hash secret and random state, drawn once at
+	 * its exec. After this many invocations, or this many seconds since
+	 * it started, the next invocation replaces it by a freshly exec'd one
+	 * (waiting for that start, once); the old one finishes what it runs,
+	 * then exits. 0 = never (the default for both). */
+	unsigned zygote_max_invocations;
+	unsigned zygote_max_age_s;
+	const char *preload; /* python: modules the zygote imports before any
+				fork, comma-separated ("json,numpy"); NULL */
 	int log_fd;	 /* diagnostics as JSON lines, or -1 */
 	unsigned
 	    disable_layers; /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
@@ -117,7 +128,9 @@ unsigned fbx_layers(fbx_sandbox *sb) __attribute__((nonnull));
 /* "pidns", "seccomp", ... for one bit; NULL for an unknown bit. */
 const char *fbx_layer_name(unsigned layer);
 
-/* Stops the zygote (killing any invocation still running) and frees. */
+/* Stops the zygote (killing any invocation still running) and frees. A
+ * zygote retired by recycling is waited for until its invocations end
+ * (at most the timeout). */
 void fbx_close(fbx_sandbox *sb);
 
 /* Builds a whole error response, for front ends that reject a request

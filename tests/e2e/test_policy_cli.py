@@ -48,6 +48,16 @@ def test_check_shipped_policies():
     assert 0 < instructions(native) <= 4096
 
 
+def test_every_shipped_policy_checks():
+    names = sorted(n for n in os.listdir(os.path.join(ROOT, "policies"))
+                   if n.endswith(".policy"))
+    assert "python.policy" in names and "python-network.policy" in names, names
+    p = policy("check", *["policies/" + n for n in names])
+    assert p.returncode == 0, p.stderr
+    for n in names:
+        assert "policies/%s: ok\n" % n in p.stdout, (n, p.stdout[-2000:])
+
+
 def test_check_fails_with_a_located_error():
     s = Scratch()
     try:

@@ -1,7 +1,7 @@
 /* Reports what the module can see of its sandbox: cwd, TMPDIR, HOME, the
- * private dir's entries on entry, uid, environment, open fds. Optional
- * event fields: "sleep_ms" (hold the invocation open), "write" (create a
- * file of that name in cwd), "peek" (try to open that directory). */
+ * private dir's entries on entry, uid, parent pid, environment, open fds.
+ * Optional event fields: "sleep_ms" (hold the invocation open), "write" (create
+ * a file of that name in cwd), "peek" (try to open that directory). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +107,10 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 	put_str(&o, ctx->request_id);
 	put_key(&o, "uid");
 	snprintf(num, sizeof(num), "%d", (int)getuid());
+	puts_raw(&o, num);
+	/* The zygote that forked it (0 inside a PID namespace). */
+	put_key(&o, "ppid");
+	snprintf(num, sizeof(num), "%d", (int)getppid());
 	puts_raw(&o, num);
 
 	put_key(&o, "parent_listable");

@@ -1,0 +1,2 @@
+def scrape_process(driver):
+    return {"got": driver}
