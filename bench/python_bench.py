@@ -5,8 +5,10 @@
 
 Per invocation of `def handler(event, context): return event["n"]`, side by
 side in one run, because absolute times on a shared VM mean little:
-  (a)   forkboxd stdio --runtime python --spares 0  (a child forked per request)
-  (a')  the same with --spares 1                    (a pre-forked, warmed spare)
+  (a)   forkboxd stdio --runtime python, defaults, requests back to back
+        (the spare forked after the last request may not be ready yet)
+  (a0)  --spares 0, paced: a child forked on demand for every request
+  (a')  --spares 1, paced: a pre-forked, warmed spare ready for each request
   (a'') (a') with the module's source inline in every request
   (b)   a fresh /usr/bin/python3 per invocation, import + call, spawn to exit
   (c)   the seed's workaround: one long-lived python, a new UUID module per call
@@ -172,7 +174,7 @@ class Bench:
         return LinePipe(argv, os.path.join(self.tmp, f"d{self.daemons}.err"))
 
     def forkbox(self, n, module, flags, inline=False, expect=None,
-                rss_calls=0):
+                rss_calls=0, pace=True):
         """Pace requests one at a time through one daemon; return client-side
         latencies, the daemon-reported durations, and RSS samples when
         rss_calls > 0 (the timed calls count toward it)."""
@@ -187,7 +189,8 @@ class Bench:
                                      "source": HANDLER, "entry": "handler"}
                 if i == 0 and rss_calls:
                     rss = self.rss_sample(d.proc.pid)
-                time.sleep(PACE_S)
+                if pace:
+                    time.sleep(PACE_S)
                 ms, reply = d.roundtrip(json.dumps(req).encode() + b"\n")
                 resp = json.loads(reply)
                 want = i if expect is None else expect
@@ -259,7 +262,8 @@ def jobs(b, numpy_ok):
                   "import func; print(func.handler({'n': 1}, None))")
     out = [
         ("floor", lambda: (b.pipe_floor(N), None, None)),
-        ("a", lambda: b.forkbox(N, module, ["--spares", "0"])),
+        ("a", lambda: b.forkbox(N, module, [], pace=False)),
+        ("a0", lambda: b.forkbox(N, module, ["--spares", "0"])),
         ("a1", lambda: b.forkbox(N, module, ["--spares", "1"],
                                  rss_calls=SEED_CALLS)),
         ("a2", lambda: b.forkbox(N, module, ["--spares", "1",
@@ -324,14 +328,16 @@ def report(res, numpy_ok):
     print(f"{'path':<48} {'median ms':>9} {'p99 ms':>9} {'daemon ms':>9}  "
           "target")
     row("client write+read through `cat` (pipe floor)", "floor")
-    a = row("(a)   forkboxd, --spares 0 (fork per request)", "a", 1.5)
+    a = row("(a)   forkboxd, defaults, back to back", "a", 1.5)
+    row("(a0)  forkboxd, --spares 0 (fork per request)", "a0")
     a1 = row("(a')  forkboxd, --spares 1 (warm spare ready)", "a1", 0.8)
     a2 = row("(a'') (a') + inline source in each request", "a2")
     fb = row("(b)   fresh /usr/bin/python3: import + call", "b")
-    print("\nforkbox rows: requests one at a time, ~2 ms apart (so a spare is "
-          "ready), timed by\nthe client around write+readline; the pipe "
-          "floor above is that client overhead, the\nsame for every forkbox "
-          "row. 'daemon ms' is the daemon's own report.duration_ms.")
+    print("\nforkbox rows: requests one at a time (a: back to back; the others "
+          "~2 ms apart, so a\nspare is ready), timed by the client around "
+          "write+readline; the pipe floor above is\nthat client overhead, the "
+          "same for every forkbox row. 'daemon ms' is the daemon's\nown "
+          "report.duration_ms (job hand-over to reaped).")
 
     print("\nratios (medians):")
     if fb is not None:

@@ -10,8 +10,8 @@ import socket
 import subprocess
 import time
 
-from harness import (ROOT, Daemon, Scratch, child_pids, error_type, ok,
-                     private_dirs, wait_until)
+from harness import (ROOT, Daemon, Scratch, Skip, child_pids, error_type,
+                     ok, private_dirs, wait_until)
 
 PY = os.path.join(ROOT, "tests", "modules", "python")
 
@@ -292,3 +292,33 @@ def test_python_policy_kills_what_no_handler_needs():
         # TIOCSTI would push input into a terminal: ENOTTY, not done.
         assert ok(d.event({"do": "tiocsti"}))["errno"] == 25
         assert ok(d.event({"do": "threads"})) == [0, 1, 2, 3]
+
+
+def test_recycling_under_a_stream_loses_nothing_and_redraws_the_hash_secret():
+    with Py("--zygote-max-invocations", "4", "-j", "2",
+            module="behaviours") as d:
+        n = 24
+        for i in range(n):
+            d.send_raw(json.dumps({"id": i, "event": {"do": "hash"}}).encode()
+                       + b"\n")
+        rs = [d.read_response() for _ in range(n)]
+    assert [r["id"] for r in rs] == list(range(n)), [r["id"] for r in rs]
+    seen = [ok(r) for r in rs]
+    by_zygote = {}
+    for s in seen:
+        by_zygote.setdefault(s["ppid"], set()).add(s["hash"])
+    assert len(by_zygote) >= 6, by_zygote  # 24 invocations, 4 per zygote
+    # One hash secret per zygote, a new one for each.
+    assert all(len(h) == 1 for h in by_zygote.values()), by_zygote
+    secrets = [next(iter(h)) for h in by_zygote.values()]
+    assert len(set(secrets)) == len(secrets), by_zygote
+
+
+def test_numpy_preloaded_works_and_its_random_state_is_reseeded():
+    if subprocess.run(["/usr/bin/python3", "-c", "import numpy"],
+                      capture_output=True).returncode != 0:
+        raise Skip("python3-numpy is not installed (optional)")
+    with Py("--preload", "numpy", "--spares", "2", module="behaviours") as d:
+        rs = [ok(d.event({"do": "numpy"})) for _ in range(4)]
+    assert all(r["sum"] == 45.0 for r in rs), rs
+    assert len({r["random"] for r in rs}) == 4, rs

@@ -77,6 +77,10 @@ def handler(event, context):
         except OSError as e:
             return {"errno": e.errno}
         return {"errno": 0}
+    if do == "numpy":
+        import numpy
+        return {"sum": float(numpy.arange(10).sum()),
+                "random": float(numpy.random.random())}
     if do == "random":
         return {"random": random.random(), "urandom": os.urandom(8).hex()}
     if do == "hash":
