@@ -67,6 +67,28 @@ static int zygote_threads(void)
 	return n;
 }
 
+/* A relocatable bundle (the Lambda zip) ships the stdlib beside us, in
+ * <our dir>/../lib/pythonX.Y; anywhere else it is the build machine's. */
+static void python_home(char *out, size_t size)
+{
+	char exe[PATH_MAX], landmark[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	snprintf(out, size, "%s", FBX_PYTHON_HOME);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(landmark, sizeof(landmark), "%s/../lib/python%d.%d/os.py", exe,
+		 PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	char real[PATH_MAX];
+	if (access(landmark, R_OK) == 0 && realpath(exe, real) &&
+	    strlen(real) + 4 <= size)
+		snprintf(out, size, "%.*s/..", (int)(size - 4), real);
+}
+
 static int interpreter_start(struct fbx_error *err)
 {
 	PyConfig config;
@@ -79,8 +101,9 @@ static int interpreter_start(struct fbx_error *err)
 	config.use_hash_seed = 0; /* a fresh random hash secret per zygote */
 	/* Never derived from $PATH (see the Makefile): the stdlib must be the
 	 * one of the libpython we run. */
-	PyStatus st = PyConfig_SetBytesString(&config, &config.home,
-					      FBX_PYTHON_HOME);
+	char home[PATH_MAX];
+	python_home(home, sizeof(home));
+	PyStatus st = PyConfig_SetBytesString(&config, &config.home, home);
 	if (!PyStatus_Exception(st))
 		st = PyConfig_SetBytesString(&config, &config.executable,
 					     FBX_PYTHON_EXECUTABLE);

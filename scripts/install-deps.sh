@@ -3,7 +3,7 @@
 # does nothing when everything is present.
 set -eu
 PKGS="gcc clang make pkg-config libseccomp-dev libcjson-dev uuid-dev
-libcmocka-dev python3 python3-dev util-linux"
+libcmocka-dev python3 python3-dev util-linux libcurl4-openssl-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -355,7 +355,7 @@ def load(tmp_dir, file_name, src_dir, entry):
     # The private dir first, then the module's own dir for its siblings;
     # both read from source only (_path_hook).
     sys.path[0:0] = [tmp_dir] + ([src_dir] if src_dir and src_dir != tmp_dir
-                                 else [])
+                                 and src_dir not in sys.path else [])
     path = os.path.join(tmp_dir, file_name)
     # By file, not by name: a module called json.py is the user's, not the
     # json the zygote preloaded. Built by hand rather than through
