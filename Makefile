@@ -15,12 +15,27 @@ SANITIZE ?=
 ZYGOTE_SANITIZE ?= $(filter undefined,$(subst $(comma), ,$(SANITIZE)))
 comma := ,
 
+VERSION := 0.1.0
+
 PKGS    := libseccomp libcjson uuid
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is forkboxd's alone (the Lambda Runtime API client): linking it
+# into libforkbox would load it, and what it pulls in, into every zygote,
+# whose size is what each fork copies.
+DAEMON_PKGS   := libcurl
+DAEMON_CFLAGS := $(shell pkg-config --cflags $(DAEMON_PKGS) 2>/dev/null)
+DAEMON_LIBS   := $(shell pkg-config --libs $(DAEMON_PKGS) 2>/dev/null)
 
 LIBEXECDIR := $(PREFIX)/libexec/forkbox
 POLICYDIR  := $(PREFIX)/share/forkbox/policies
+
+# Extra link flags of the shipped programs (the Lambda zip's $ORIGIN
+# rpaths, see scripts/lambda-zip.sh): BIN_ for forkboxd and forkbox,
+# ZYGOTE_ for both zygote helpers, PY_ZYGOTE_ for the Python one alone.
+BIN_LDFLAGS ?=
+ZYGOTE_LDFLAGS ?=
+PY_ZYGOTE_LDFLAGS ?=
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -58,7 +73,7 @@ BINS := $(BUILD)/forkboxd $(BUILD)/forkbox $(BUILD)/forkbox-zygote \
 	$(BUILD)/libforkbox.so $(BUILD)/libforkbox.a $(BUILD)/forkbox.pc
 
 .PHONY: FORCE all deps check check-asan check-unit check-e2e demo bench install \
-	clean format lint fuzz
+	clean format lint fuzz lambda-zip lambda-zip-x86_64 lambda-zip-arm64
 all: $(BINS) $(TMOD_SOS) $(XMOD_BINS) $(TPROG_BINS) $(EX_SOS) $(UNIT_BINS) $(BENCH_BINS)
 
 deps:
@@ -73,6 +88,15 @@ $(PATHS_H): FORCE
 		'$(LIBEXECDIR)' '$(POLICYDIR)' > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
+
+# forkboxd --version; rewritten only when VERSION changes.
+VERSION_H := $(BUILD)/gen/fbxd_version.h
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define FORKBOXD_VERSION "%s"\n' '$(VERSION)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(DAEMON_OBJS): $(VERSION_H)
+$(DAEMON_OBJS): ALL_CFLAGS += $(DAEMON_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard sandbox/*.h sandbox/include/*.h daemon/*.h client/*.h) $(PATHS_H)
 	@mkdir -p $(dir $@)
@@ -93,7 +117,7 @@ $(BUILD)/libforkbox.so: $(LIB_OBJS)
 	$(CC) -shared -Wl,-soname,libforkbox.so.0 $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/forkbox-zygote: $(BUILD)/zobj/sandbox/zygote_main.o $(BUILD)/libforkbox-zygote.a
-	$(CC) $(ZSAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ZSAN_FLAGS) $(ZYGOTE_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The Python zygote: the same helper plus runtime_python.c and libpython
 # (Debian's python3-dev, the embedding flags of python3-embed.pc; never a
@@ -122,20 +146,23 @@ $(BUILD)/pyobj/runtime.o: sandbox/runtime.c $(wildcard sandbox/*.h sandbox/inclu
 	$(CC) $(ALL_CFLAGS) -DFBX_WITH_PYTHON $(ZSAN_FLAGS) -c $< -o $@
 
 $(BUILD)/forkbox-zygote-python: $(BUILD)/zobj/sandbox/zygote_main.o $(BUILD)/pyobj/runtime.o $(BUILD)/pyobj/runtime_python.o $(BUILD)/libforkbox-zygote.a
-	$(CC) $(ZSAN_FLAGS) -o $@ $^ $(LIBS) $(PY_LIBS)
+	$(CC) $(ZSAN_FLAGS) $(ZYGOTE_LDFLAGS) $(PY_ZYGOTE_LDFLAGS) -o $@ $^ $(LIBS) $(PY_LIBS)
 
 $(BUILD)/forkboxd: $(DAEMON_OBJS) $(BUILD)/libforkbox.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SAN_FLAGS) $(BIN_LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
 
 $(BUILD)/forkbox: $(CLIENT_OBJS) $(BUILD)/libforkbox.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(SAN_FLAGS) $(BIN_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/forkbox.pc: forkbox.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libforkbox.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
+
+# forkboxd lambda's pure response reading, tested in-process.
+$(BUILD)/tests/test_lambda_response: $(BUILD)/obj/daemon/lambda_response.o
 
 $(BUILD)/tests/%: tests/progs/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)
@@ -164,6 +191,16 @@ $(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+# AWS Lambda (provided.al2023) deployment zips in dist/, each built in its
+# own build-zip-ARCH/ with paths under /var/task; arm64 is cross-compiled
+# (scripts/install-lambda-deps.sh installs the toolchain). README.md,
+# "Deploying to AWS Lambda", has the layout.
+lambda-zip: lambda-zip-x86_64 lambda-zip-arm64
+lambda-zip-x86_64:
+	+scripts/lambda-zip.sh x86_64
+lambda-zip-arm64:
+	+scripts/lambda-zip.sh arm64
 
 check: deps
 	$(MAKE) all
@@ -205,7 +242,7 @@ lint:
 		sandbox daemon client
 
 clean:
-	rm -rf build build-asan build-fuzz build-install
+	rm -rf build build-asan build-fuzz build-install build-zip-x86_64 build-zip-arm64 dist
 
 # --- fuzzing ---------------------------------------------------------------
 # libFuzzer targets for the pure parsers (tests/fuzz/fuzz_*.c), built with

@@ -1,10 +1,12 @@
 /* forkboxd: the long-lived front ends of forkbox. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "fbxd_version.h" /* generated: FORKBOXD_VERSION */
 #include "frontends.h"
 #include "options.h"
 
@@ -12,17 +14,23 @@ static void usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "Usage: forkboxd COMMAND [OPTIONS]\n\n"
+	    "Usage: forkboxd COMMAND [OPTIONS]\n"
+	    "       forkboxd --version\n\n"
 	    "Runs untrusted modules, one fresh sandboxed child per "
 	    "invocation.\n\n"
 	    "Commands:\n"
-	    "  stdio    JSON Lines requests on stdin, responses on stdout\n\n"
+	    "  stdio    JSON Lines requests on stdin, responses on stdout\n"
+	    "  lambda   AWS Lambda custom runtime (bootstrap): the Runtime API "
+	    "loop;\n"
+	    "           also what runs when started as 'bootstrap', or with no "
+	    "command\n"
+	    "           and AWS_LAMBDA_RUNTIME_API set\n\n"
 	    "Run 'forkboxd COMMAND --help' for the options of a command.\n");
 }
 
 /* Says loudly which isolation layers this machine does not give, and
  * which ones were turned off. */
-static void report_layers(fbx_sandbox *sb, unsigned disabled)
+void fbxd_report_layers(fbx_sandbox *sb, unsigned disabled)
 {
 	unsigned have = fbx_layers(sb);
 	char on[256] = "";
@@ -49,26 +57,48 @@ static void report_layers(fbx_sandbox *sb, unsigned disabled)
 	fbxd_diag("info", "sandbox ready; layers: %s", on);
 }
 
+/* Modules may run under our uid (always in Lambda): without this they
+ * could read our environment (AWS credentials) and memory through
+ * /proc/<pid>/environ and /proc/<pid>/mem. */
+static int not_dumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		perror("forkboxd: prctl(PR_SET_DUMPABLE)");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("forkboxd %s\n", FORKBOXD_VERSION);
+		return 0;
+	}
+	/* Lambda runs a custom runtime as $LAMBDA_TASK_ROOT/bootstrap with
+	 * no arguments: a symlink (or copy) of forkboxd by that name is the
+	 * runtime, whatever follows. */
+	const char *base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+	if (strcmp(base, "bootstrap") == 0 || (argc < 2 && api && *api))
+		return not_dumpable() < 0 ? 1 : fbxd_run_lambda(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	const char *command = argv[1];
+	if (strcmp(command, "lambda") == 0)
+		return not_dumpable() < 0 ? 1
+					  : fbxd_run_lambda(argc - 1, argv + 1);
 	if (strcmp(command, "stdio") != 0) {
 		fprintf(stderr, "forkboxd: unknown command '%s'\n", command);
 		usage(stderr);
 		return 2;
 	}
-	/* Modules may run under our uid (always in Lambda): without this they
-	 * could read our environment (AWS credentials) and memory through
-	 * /proc/<pid>/environ and /proc/<pid>/mem. */
-	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
-		perror("forkboxd: prctl(PR_SET_DUMPABLE)");
+	if (not_dumpable() < 0)
 		return 1;
-	}
 	struct fbxd_options o;
 	int rc = fbxd_options_parse(&o, argc - 1, argv + 1, command);
 	if (rc != 0) {
@@ -82,7 +112,7 @@ int main(int argc, char **argv)
 		fbxd_options_free(&o);
 		return 1;
 	}
-	report_layers(sb, o.cfg.disable_layers);
+	fbxd_report_layers(sb, o.cfg.disable_layers);
 	rc = fbxd_run_stdio(sb, &o);
 	fbx_close(sb);
 	fbxd_options_free(&o);

@@ -73,6 +73,16 @@ void fbxd_options_help(const char *command)
 		       "JSON response a\n"
 		       "line on stdout, in request order. Diagnostics go to "
 		       "stderr as JSON lines.\n\n");
+	else if (strcmp(command, "lambda") == 0)
+		printf("An AWS Lambda custom runtime (bootstrap): polls the "
+		       "Runtime API at\n"
+		       "$AWS_LAMBDA_RUNTIME_API and runs each invocation in a "
+		       "fresh sandboxed child.\n"
+		       "Also started when run as 'bootstrap', or as 'forkboxd' "
+		       "with no command and\n"
+		       "AWS_LAMBDA_RUNTIME_API set. Flags win over the "
+		       "environment and forkbox.conf\n"
+		       "(see the end); -j N polls N invocations at once.\n\n");
 	printf("Module:\n"
 	       "  --module PATH            default module (a .so for --runtime "
 	       "native, a .py for\n"
@@ -239,6 +249,7 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 			break;
 		case OPT_RUNTIME:
 			o->cfg.runtime = optarg;
+			o->runtime_given = true;
 			break;
 		case OPT_ENTRY:
 			o->cfg.entry = optarg;

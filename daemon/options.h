@@ -9,6 +9,7 @@
 struct fbxd_options {
 	struct fbx_config cfg;
 	unsigned jobs;	     /* -j: invocations at once */
+	bool runtime_given;  /* --runtime was on the command line */
 	const char *handler; /* --handler file.entry */
 	const char
 	    *task_root;	  /* where --handler looks; $LAMBDA_TASK_ROOT or cwd */
