@@ -148,7 +148,8 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		_exit(124);
 	if (fchdir(a->dir_fd) < 0)
 		_exit(124);
-	if (a->runtime->child_init && a->runtime->child_init(!a->job_waiting) < 0)
+	if (a->runtime->child_init &&
+	    a->runtime->child_init(a->job_waiting ? -1 : a->setup_fd) < 0)
 		_exit(124);
 	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
 		_exit(124); /* nothing to report through: fds are in disarray */

@@ -14,10 +14,11 @@ struct fbx_runtime_ops {
 	int (*zygote_init)(const struct fbx_msg_init *cfg, int base_fd,
 			   int log_fd, struct fbx_error *err);
 	/* In the child right after fork, before seccomp and before its job:
-	 * make the runtime usable in a forked process; ahead: no job is
-	 * waiting yet (a spare), so time spent warming up is off the
-	 * request's path. 0 or -errno. NULL when there is nothing to do. */
-	int (*child_init)(bool ahead);
+	 * make the runtime usable in a forked process. job_fd: the socket
+	 * its job will come on, readable once the job is there (-1: forked
+	 * for a job already waiting); warming up is worth it only while no
+	 * job waits. 0 or -errno. NULL when there is nothing to do. */
+	int (*child_init)(int job_fd);
 	/* In the child, under seccomp, as the unprivileged user, with the
 	 * job: put the module into the private dir. A module problem
 	 * (missing file) is reported as an error frame and returns 1; 0 to go

@@ -239,15 +239,15 @@ static int python_zygote_init(const struct fbx_msg_init *cfg, int base_fd,
 	return 0;
 }
 
-static int python_child_init(bool ahead)
+static int python_child_init(int job_fd)
 {
 	/* Re-initialises the interpreter's locks and thread state for the
 	 * one thread left and runs the at-fork hooks (random re-seeds
 	 * itself). Before seccomp: this is the zygote's code, not the
 	 * module's. */
 	PyOS_AfterFork_Child();
-	PyObject *r = PyObject_CallMethod(runtime_module, "child_init", "O",
-					  ahead ? Py_True : Py_False);
+	PyObject *r =
+	    PyObject_CallMethod(runtime_module, "child_init", "i", job_fd);
 	if (!r) {
 		PyErr_Clear();
 		return -EINVAL;

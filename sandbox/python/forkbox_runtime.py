@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import os
+import select
 import sys
 import time
 import traceback
@@ -266,10 +267,11 @@ def _warm_up(warm_dir):
     return None
 
 
-def child_init(ahead):
+def child_init(job_fd):
     """In each child before seccomp and before its job: what must differ
-    from the zygote and from the other children, then, in a spare (ahead
-    of its job), a warm-up run."""
+    from the zygote and from the other children, then, in a spare, a
+    warm-up run for as long as no job waits on job_fd (-1: one already
+    does)."""
     global _request_id
     sys.stdout = sys.__stdout__ = _child_stdout
     sys.stderr = sys.__stderr__ = _child_stderr
@@ -281,34 +283,41 @@ def child_init(ahead):
             np.random.seed()
         except Exception:
             pass
-    if not ahead:
+    if job_fd < 0:
         return
     try:
-        _spare_warm()
+        _spare_warm(lambda: bool(select.select([job_fd], [], [], 0)[0]))
     except Exception:
         pass  # only an optimisation; the job runs the same without it
 
 
-def _spare_warm():
+def _spare_warm(job_waiting):
     """Runs the import and call paths once in the child, ahead of its job
     (a spare waits for one), from a module in its own private dir (the
     cwd): every page of the zygote's objects they touch (reference counts
     are writes) is copied now, not on the request's critical path. The
-    file, module and path entries are gone before the job comes."""
+    file, module and path entries are gone before the job comes. A job
+    that arrives meanwhile stops it between steps: warming up is worth its
+    time only ahead of a request, never while one waits."""
     # Relative to the cwd: the zygote may rename the dir (".spare-<uuid>"
     # becomes "<uuid>") while this runs, when a job is already waiting.
     here = "."
     path = "forkbox_warm.py"
     path_before = list(sys.path)
+    if job_waiting():
+        return
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
                  0o600)
     try:
         os.write(fd, _WARM_SOURCE.encode())
         os.close(fd)
         handler = load(here, "forkbox_warm.py", "", "handler")
-        if not isinstance(handler, tuple):
-            call(handler, b'{"n": 0}', "", "", "", 0,
-                 int(time.time() * 1000) + 1000, here, "", "")
+        if isinstance(handler, tuple) or job_waiting():
+            return
+        call(handler, b'{"n": 0}', "", "", "", 0,
+             int(time.time() * 1000) + 1000, here, "", "")
+        if job_waiting():
+            return
         child_environ(dict(os.environb))
     finally:
         os.unlink(path)
