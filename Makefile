@@ -192,6 +192,13 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
+# The in-process Lambda loop forkboxd lambda is benchmarked against links
+# forkboxd's own Runtime API client (the same code, the same libcurl
+# options) and dlopen()s the module.
+$(BUILD)/bench/lambda_inproc: $(BUILD)/obj/daemon/lambda_api.o $(BUILD)/obj/daemon/diag.o
+$(BUILD)/bench/lambda_inproc: ALL_CFLAGS += $(DAEMON_CFLAGS) -Idaemon
+$(BUILD)/bench/lambda_inproc: LIBS += $(DAEMON_LIBS) -ldl
+
 # AWS Lambda (provided.al2023) deployment zips in dist/, each built in its
 # own build-zip-ARCH/ with paths under /var/task; arm64 is cross-compiled
 # (scripts/install-lambda-deps.sh installs the toolchain). README.md,

@@ -135,6 +135,7 @@ class RuntimeAPI:
         ("reset", None) or ("slow", seconds)."""
         with self.cond:
             self.faults.append((kind, arg))
+            self.cond.notify_all()
 
     def close(self):
         with self.cond:
@@ -191,6 +192,9 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"   # keep-alive, as the real API
+    # Headers and body go out in two writes: with Nagle's algorithm the
+    # body waits for the client's delayed ACK, about 40 ms per answer.
+    disable_nagle_algorithm = True
     api = None
 
     def log_message(self, fmt, *args):
@@ -233,16 +237,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 api.violations.append(
                     "GET /next with %d waiting and %d in flight (concurrency %d)"
                     % (api.waiting, api.in_flight, api.concurrency))
-            fault = api.faults.popleft() if api.faults else (None, None)
             api.waiting += 1
+        self.counted_waiting = True
         try:
-            self.serve_next(*fault)
+            self.serve_next()
         finally:
             with api.cond:
-                api.waiting -= 1
+                if self.counted_waiting:
+                    api.waiting -= 1
 
-    def serve_next(self, fault, arg):
+    def serve_next(self):
         api = self.api
+        with api.cond:
+            # A fault armed while this /next already waits is its own: the
+            # runtime polls again right after each answer, before a test
+            # can arm anything.
+            while not api.faults and not api.queue and not api.closing:
+                api.cond.wait(0.2)
+            fault, arg = api.faults.popleft() if api.faults else (None, None)
         if fault == "status":
             return self.reply_error(arg, "ServiceException" if arg >= 500 else
                                     "InvalidStateTransition", "injected fault")
@@ -257,6 +269,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             inv = api.queue.popleft()
             inv.handed_out += 1
             inv.handed_out_at = time.time()
+            # From waiting to in flight in one step: the runtime may answer
+            # and poll again before this thread runs another line.
+            api.waiting -= 1
+            self.counted_waiting = False
             api.in_flight += 1
             api.max_in_flight = max(api.max_in_flight, api.in_flight)
         headers = {"Lambda-Runtime-Aws-Request-Id": inv.request_id}
