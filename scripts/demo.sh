@@ -39,4 +39,43 @@ exec {FBX[1]}>&-
 wait "$FBX_PID" || true
 echo "   answers: ${answers[*]}"
 grep '"level"' "$work/forkboxd.log" | head -5 | sed 's/^/   stderr: /'
-[ "${answers[*]}" = "1 2 3 4 5 6 7 8 9" ] && echo "OK: every request got the module it shipped."
+[ "${answers[*]}" = "1 2 3 4 5 6 7 8 9" ] || { echo "FAILED: native answers ${answers[*]}"; exit 1; }
+echo "OK: every request got the module it shipped."
+echo
+
+# The original story, in Python: /tmp/func.py written from each request,
+# then `import func`.
+pyfunc="$work/py"
+mkdir -p "$pyfunc" && chmod 755 "$pyfunc"
+src() { printf "def scrape_process(driver):\n    return('%s')\n" "$1"; }
+echo "== a warm Python that writes func.py and runs 'import func' per request =="
+answers=$(/usr/bin/python3 -B - "$pyfunc" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+out = []
+for i in range(1, 10):
+    with open(sys.argv[1] + "/func.py", "w") as f:
+        f.write("def scrape_process(driver):\n    return('%d')\n" % i)
+    import func
+    out.append(func.scrape_process(None))
+print(" ".join(out))
+PY
+)
+echo "   answers: $answers   <- sys.modules keeps the first module"
+echo
+
+echo "== one long-lived forkboxd stdio --runtime python --allow-request-modules =="
+coproc PYD { "$BUILD/forkboxd" stdio --runtime python --allow-request-modules 2>"$work/forkboxd-py.log"; }
+answers=()
+for i in 1 2 3 4 5 6 7 8 9; do
+	req=$(python3 -c 'import json,sys; print(json.dumps({"id": int(sys.argv[1]), "event": {}, "module": {"runtime": "python", "name": "func.py", "source": sys.argv[2], "entry": "scrape_process"}}))' "$i" "$(src "$i")")
+	echo "$req" >&"${PYD[1]}"
+	read -r response <&"${PYD[0]}"
+	echo "   request $i -> $response" | cut -c1-150
+	answers+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"])' "$response")")
+done
+exec {PYD[1]}>&-
+wait "$PYD_PID" || true
+echo "   answers: ${answers[*]}"
+[ "${answers[*]}" = "1 2 3 4 5 6 7 8 9" ] || { echo "FAILED: python answers ${answers[*]}"; exit 1; }
+echo "OK: every request imported the func.py it shipped."
