@@ -17,9 +17,11 @@ static void run_help(void)
 	printf(
 	    "Usage: forkbox run --module PATH [--event FILE | --event-json "
 	    "TEXT] [OPTIONS]\n\n"
-	    "  --module PATH        the module (.so for the native runtime)\n"
+	    "  --module PATH        the module (.so for the native runtime, "
+	    ".py for python,\n"
+	    "                       any executable for exec)\n"
 	    "  --entry NAME         entry symbol (default: handler)\n"
-	    "  --runtime NAME       native (default)\n"
+	    "  --runtime NAME       native (default), python or exec\n"
 	    "  --event FILE         event JSON from a file ('-' for stdin; "
 	    "default {})\n"
 	    "  --event-json TEXT    event JSON given inline\n"
