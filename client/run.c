@@ -14,23 +14,22 @@
 
 static void run_help(void)
 {
-	printf(
-	    "Usage: forkbox run --module PATH [--event FILE | --event-json "
-	    "TEXT] [OPTIONS]\n\n"
-	    "  --module PATH        the module (.so for the native runtime, "
-	    ".py for python,\n"
-	    "                       any executable for exec)\n"
-	    "  --entry NAME         entry symbol (default: handler)\n"
-	    "  --runtime NAME       native (default), python or exec\n"
-	    "  --event FILE         event JSON from a file ('-' for stdin; "
-	    "default {})\n"
-	    "  --event-json TEXT    event JSON given inline\n"
-	    "  --policy FILE        seccomp policy (default: "
-	    "<policies>/<runtime>.policy)\n"
-	    "  --timeout-ms N       wall-clock limit (default 3000)\n"
-	    "  --memory-mb N        address-space limit (default 512)\n"
-	    "  --tmp-base DIR       parent of the private dir\n"
-	    "  -h, --help           this text\n");
+	printf("Usage: forkbox run --module PATH [--event FILE | --event-json "
+	       "TEXT] [OPTIONS]\n\n"
+	       "  --module PATH        the module (.so for the native runtime, "
+	       ".py for python,\n"
+	       "                       any executable for exec)\n"
+	       "  --entry NAME         entry symbol (default: handler)\n"
+	       "  --runtime NAME       native (default), python or exec\n"
+	       "  --event FILE         event JSON from a file ('-' for stdin; "
+	       "default {})\n"
+	       "  --event-json TEXT    event JSON given inline\n"
+	       "  --policy FILE        seccomp policy (default: "
+	       "<policies>/<runtime>.policy)\n"
+	       "  --timeout-ms N       wall-clock limit (default 3000)\n"
+	       "  --memory-mb N        address-space limit (default 512)\n"
+	       "  --tmp-base DIR       parent of the private dir\n"
+	       "  -h, --help           this text\n");
 }
 
 static char *read_file(const char *path, size_t *len)

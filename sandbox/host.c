@@ -295,8 +295,7 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	sb->entry = strdup(cfg->entry ? cfg->entry : "handler");
 	sb->function_name =
 	    strdup(cfg->function_name ? cfg->function_name : "forkbox");
-	sb->zygote_path =
-	    sb->runtime ? find_zygote(cfg, sb->runtime) : NULL;
+	sb->zygote_path = sb->runtime ? find_zygote(cfg, sb->runtime) : NULL;
 	sb->zygote_env = build_env(cfg->env_allow);
 	if (!sb->runtime || !sb->entry || !sb->function_name ||
 	    !sb->zygote_path || !sb->zygote_env) {

@@ -111,14 +111,12 @@ static int interpreter_start(struct fbx_error *err)
 		st = Py_InitializeFromConfig(&config);
 	PyConfig_Clear(&config);
 	if (PyStatus_Exception(st))
-		return fbx_error_set(err, EINVAL,
-				     "starting the Python interpreter: %s%s%s",
-				     st.func ? st.func : "",
-				     st.func ? ": " : "",
-				     st.err_msg ? st.err_msg : "failed");
-	PyObject *code =
-	    Py_CompileString(fbx_python_runtime_source, "forkbox_runtime.py",
-			     Py_file_input);
+		return fbx_error_set(
+		    err, EINVAL, "starting the Python interpreter: %s%s%s",
+		    st.func ? st.func : "", st.func ? ": " : "",
+		    st.err_msg ? st.err_msg : "failed");
+	PyObject *code = Py_CompileString(fbx_python_runtime_source,
+					  "forkbox_runtime.py", Py_file_input);
 	if (code)
 		runtime_module = PyImport_ExecCodeModuleEx(
 		    "forkbox_runtime", code, "forkbox_runtime.py");
@@ -126,9 +124,8 @@ static int interpreter_start(struct fbx_error *err)
 	if (!runtime_module) {
 		char why[512];
 		exception_text(why, sizeof(why));
-		return fbx_error_set(err, EINVAL,
-				     "loading forkbox's Python runtime: %s",
-				     why);
+		return fbx_error_set(
+		    err, EINVAL, "loading forkbox's Python runtime: %s", why);
 	}
 	return 0;
 }
@@ -179,24 +176,23 @@ static int python_zygote_init(const struct fbx_msg_init *cfg, int base_fd,
 	char warm_path[PATH_MAX + 64];
 	fbx_tmpdir_new_name(name);
 	snprintf(warm, sizeof(warm), "%s%s", FBX_TMPDIR_TRASH_PREFIX, name);
-	if ((rc = fbx_tmpdir_create(base_fd, warm, (uid_t)-1, (gid_t)-1,
-				    err)) < 0)
+	if ((rc = fbx_tmpdir_create(base_fd, warm, (uid_t)-1, (gid_t)-1, err)) <
+	    0)
 		return rc;
 	snprintf(warm_path, sizeof(warm_path), "%s/%s", cfg->tmp_base, warm);
 
 	PyObject *list = preload_list(cfg->preload);
-	PyObject *res = list ? PyObject_CallMethod(runtime_module,
-						   "zygote_init", "Oss", list,
-						   warm_path, cfg->module_dir)
-			     : NULL;
+	PyObject *res =
+	    list ? PyObject_CallMethod(runtime_module, "zygote_init", "Oss",
+				       list, warm_path, cfg->module_dir)
+		 : NULL;
 	Py_XDECREF(list);
 	(void)fbx_tmpdir_remove(base_fd, warm, NULL);
 	if (!res) {
 		char why[512];
 		exception_text(why, sizeof(why));
-		return fbx_error_set(err, EINVAL,
-				     "initialising the Python runtime: %s",
-				     why);
+		return fbx_error_set(
+		    err, EINVAL, "initialising the Python runtime: %s", why);
 	}
 	/* (None or why it must not start, what Python printed meanwhile) */
 	const char *why = NULL, *printed = NULL;
@@ -286,8 +282,8 @@ static int write_frame(struct fbx_child *c, PyObject *frame)
 					     "the Python runtime answered an "
 					     "unexpected frame");
 	}
-	return fbx_frame_write(c->result_fd, (enum fbx_frame_kind)kind,
-			       payload, (size_t)len);
+	return fbx_frame_write(c->result_fd, (enum fbx_frame_kind)kind, payload,
+			       (size_t)len);
 }
 
 static void internal_error(struct fbx_child *c, const char *what)
@@ -328,9 +324,9 @@ static int python_run(struct fbx_child *c)
 	}
 
 	PyObject *env = environ_dict();
-	PyObject *r = env ? PyObject_CallMethod(runtime_module,
-						"child_environ", "O", env)
-			  : NULL;
+	PyObject *r =
+	    env ? PyObject_CallMethod(runtime_module, "child_environ", "O", env)
+		: NULL;
 	Py_XDECREF(env);
 	if (!r) {
 		internal_error(c, "setting os.environ");

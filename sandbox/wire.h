@@ -63,11 +63,11 @@ struct fbx_msg_init {
 	uint32_t max_processes;
 	int32_t run_uid; /* -1: keep the zygote's */
 	int32_t run_gid;
-	uint32_t disable_layers; /* FBX_LAYER_* bits not to use */
-	uint32_t timeout_ms;	 /* the longest any invocation may run */
-	uint32_t spares;	 /* children kept forked and set up ahead */
-	uint32_t learn;		 /* record syscalls instead of enforcing */
-	char preload[1024];	 /* python: modules to import, "a,b" */
+	uint32_t disable_layers;   /* FBX_LAYER_* bits not to use */
+	uint32_t timeout_ms;	   /* the longest any invocation may run */
+	uint32_t spares;	   /* children kept forked and set up ahead */
+	uint32_t learn;		   /* record syscalls instead of enforcing */
+	char preload[1024];	   /* python: modules to import, "a,b" */
 	char module_dir[PATH_MAX]; /* the default module's dir, or "" */
 };
 

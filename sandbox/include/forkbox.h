@@ -48,8 +48,8 @@ struct fbx_config {
 				    <policy_dir>/<runtime>.policy */
 	const char *policy_dir;	 /* NULL = the installed policies directory */
 	const char
-	    *zygote_path; /* NULL = $FORKBOX_ZYGOTE ($FORKBOX_ZYGOTE_PYTHON
-			     for python) or the installed helper */
+	    *zygote_path;     /* NULL = $FORKBOX_ZYGOTE ($FORKBOX_ZYGOTE_PYTHON
+				 for python) or the installed helper */
 	const char *tmp_base; /* parent of the private dirs; NULL = a private
 				 dir under $TMPDIR or /tmp */
 	const char *const *env_allow; /* NULL-terminated names passed from the
@@ -78,7 +78,7 @@ struct fbx_config {
 	unsigned zygote_max_age_s;
 	const char *preload; /* python: modules the zygote imports before any
 				fork, comma-separated ("json,numpy"); NULL */
-	int log_fd;	 /* diagnostics as JSON lines, or -1 */
+	int log_fd;	     /* diagnostics as JSON lines, or -1 */
 	unsigned
 	    disable_layers; /* FBX_LAYER_PIDNS / _UID_DROP / _SECCOMP_NOTIFY
 			       not to use even where available */
