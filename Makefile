@@ -54,7 +54,7 @@ TMOD_SRCS   := $(wildcard tests/modules/*.c)
 TPROG_SRCS  := $(wildcard tests/progs/*.c)
 EX_SRCS     := $(wildcard examples/*.c)
 XMOD_SRCS   := $(wildcard tests/modules/exec/*.c)
-BENCH_SRCS  := $(wildcard bench/*.c)
+BENCH_SRCS  := $(filter-out bench/lambda_bench_server.c,$(wildcard bench/*.c))
 
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ZLIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/zobj/%.o)
@@ -188,9 +188,12 @@ $(BUILD)/examples/%.so: examples/%.c sandbox/include/forkbox_module.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -Isandbox/include -o $@ $<
 
+# lambda_bench's Runtime API server is a file of its own, not a program.
+$(BUILD)/bench/lambda_bench: bench/lambda_bench_server.c bench/lambda_bench_server.h
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libforkbox.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LIBS)
 
 # The in-process Lambda loop forkboxd lambda is benchmarked against links
 # forkboxd's own Runtime API client (the same code, the same libcurl

@@ -219,10 +219,9 @@ int fbx_host_zygote_start(struct fbx_sandbox *sb, struct fbx_error *err)
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
 					    POSIX_SPAWN_SETSIGDEF |
 					    POSIX_SPAWN_SETSID);
-	char *argv[] = {strcmp(sb->runtime, "python") == 0
-			    ? (char *)"forkbox-zygote-python"
-			    : (char *)"forkbox-zygote",
-			NULL};
+	/* Named after the helper it runs, so ps tells the zygotes apart. */
+	char *slash = strrchr(sb->zygote_path, '/');
+	char *argv[] = {slash ? slash + 1 : sb->zygote_path, NULL};
 	pid_t pid;
 	int rc = posix_spawn(&pid, sb->zygote_path, &fa, &attr, argv,
 			     sb->zygote_env);

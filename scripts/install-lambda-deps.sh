@@ -9,6 +9,7 @@
 #                                           the arm64 zip under it)
 set -eu
 cd "$(dirname "$0")/.."
+. scripts/apt.sh
 what=${1:-x86_64}
 scripts/install-deps.sh
 
@@ -29,32 +30,14 @@ qemu) PKGS="qemu-user-static" ;;
 	;;
 esac
 
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
-done
+missing=$(apt_missing $PKGS)
 [ -z "$missing" ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-	echo "forkbox: missing Debian packages:$missing (run as root to install)" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-# Several builds may share a machine: wait for another apt rather than fail.
-APT="apt-get -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends"
-need_update=""
+mode=try
 if [ "$what" = arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
-	echo "forkbox: adding the arm64 architecture to dpkg" >&2
-	dpkg --add-architecture arm64
-	need_update=1
+	if [ "$(id -u)" = 0 ]; then
+		echo "forkbox: adding the arm64 architecture to dpkg" >&2
+		dpkg --add-architecture arm64
+	fi
+	mode=update
 fi
-echo "forkbox: installing$missing" >&2
-if [ -n "$need_update" ]; then
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	$APT install $missing >/dev/null
-else
-	$APT install $missing >/dev/null 2>&1 || {
-		apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-		$APT install $missing >/dev/null
-	}
-fi
+apt_install $mode $missing

@@ -10,8 +10,8 @@ same errorType names, messages and stackTrace lines.
 Nothing here survives an invocation: the child that ran it exits."""
 
 import gc
+import importlib
 import importlib.machinery
-import importlib.util
 import io
 import json
 import logging
@@ -154,12 +154,11 @@ def _error(error_type, message, stack=()):
                                  "stackTrace": list(stack)}).encode())
 
 
-def _exception_frame(exc, skip_ours=True):
+def _exception_frame(exc):
     """errorType is the class name, stackTrace the user's frames formatted
     as traceback.format_list does (awslambdaric's build_fault_result)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if skip_ours:
-        frames = [f for f in frames if f.filename != __file__]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename != __file__]
     try:
         message = str(exc)
     except Exception:  # a broken __str__ must not lose the error
@@ -239,31 +238,43 @@ _WARM_SOURCE = ("import json\n"
                 " 'left': context.get_remaining_time_in_millis() > 0}\n")
 
 
-def _warm_up(warm_dir):
-    """Runs the import and call paths a few dozen times, so that every
-    child starts with their code paths, caches and specialised bytecode
-    already in the zygote's (shared) memory."""
-    path = os.path.join(warm_dir, "forkbox_warm.py")
-    with open(path, "w") as f:
-        f.write(_WARM_SOURCE)
+def _warm_run(here, stop):
+    """Writes the warm-up module into the dir `here`, imports it and calls
+    it the way a job would, and removes every trace of it (file, module,
+    sys.path entries). stop() is asked between steps; a true answer ends the
+    run early. Returns None, or why a step failed."""
+    path = os.path.join(here, "forkbox_warm.py")
     path_before = list(sys.path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                 0o600)
     try:
-        for i in range(50):
-            handler = load(warm_dir, "forkbox_warm.py", "", "handler")
-            if isinstance(handler, tuple):
-                return "warming the import path: %r" % (handler[1],)
-            kind, payload = call(handler, b'{"n": %d}' % i, "warm", "warm",
-                                 "", 128, int(time.time() * 1000) + 1000,
-                                 warm_dir, "", "")
-            if kind != FRAME_RESULT:
-                return "warming the call path: %r" % (payload,)
-            sys.modules.pop("forkbox_warm", None)
-            sys.path[:] = path_before
+        os.write(fd, _WARM_SOURCE.encode())
+        os.close(fd)
+        handler = load(here, "forkbox_warm.py", "", "handler")
+        if isinstance(handler, tuple):
+            return "warming the import path: %r" % (handler[1],)
+        if stop():
+            return None
+        kind, payload = call(handler, b'{"n": 0}', "warm", "warm", "", 128,
+                             int(time.time() * 1000) + 1000, here, "", "")
+        if kind != FRAME_RESULT:
+            return "warming the call path: %r" % (payload,)
+        return None
     finally:
-        sys.modules.pop("forkbox_warm", None)
-        sys.path_importer_cache.pop(warm_dir, None)
-        sys.path[:] = path_before
         os.unlink(path)
+        sys.modules.pop("forkbox_warm", None)
+        sys.path_importer_cache.pop(here, None)
+        sys.path[:] = path_before
+
+
+def _warm_up(warm_dir):
+    """In the zygote: the import and call paths a few dozen times, so that
+    every child starts with their code paths, caches and specialised
+    bytecode already in the zygote's (shared) memory."""
+    for _ in range(50):
+        why = _warm_run(warm_dir, lambda: False)
+        if why:
+            return why
     return None
 
 
@@ -293,38 +304,17 @@ def child_init(job_fd):
 
 def _spare_warm(job_waiting):
     """Runs the import and call paths once in the child, ahead of its job
-    (a spare waits for one), from a module in its own private dir (the
-    cwd): every page of the zygote's objects they touch (reference counts
-    are writes) is copied now, not on the request's critical path. The
-    file, module and path entries are gone before the job comes. A job
-    that arrives meanwhile stops it between steps: warming up is worth its
-    time only ahead of a request, never while one waits."""
-    # Relative to the cwd: the zygote may rename the dir (".spare-<uuid>"
-    # becomes "<uuid>") while this runs, when a job is already waiting.
-    here = "."
-    path = "forkbox_warm.py"
-    path_before = list(sys.path)
-    if job_waiting():
-        return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                 0o600)
-    try:
-        os.write(fd, _WARM_SOURCE.encode())
-        os.close(fd)
-        handler = load(here, "forkbox_warm.py", "", "handler")
-        if isinstance(handler, tuple) or job_waiting():
-            return
-        call(handler, b'{"n": 0}', "", "", "", 0,
-             int(time.time() * 1000) + 1000, here, "", "")
-        if job_waiting():
-            return
-        child_environ(dict(os.environb))
-    finally:
-        os.unlink(path)
-        sys.modules.pop("forkbox_warm", None)
-        sys.path_importer_cache.pop(here, None)
-        sys.path[:] = path_before
+    (a spare waits for one), from its own private dir (the cwd): every page
+    of the zygote's objects they touch (reference counts are writes) is
+    copied now, not on the request's critical path. A job that arrives
+    meanwhile stops it between steps: warming up is worth its time only
+    ahead of a request, never while one waits."""
     global _request_id
+    # "." rather than the dir's path: the zygote may rename the dir
+    # (".spare-<uuid>" becomes "<uuid>") while this runs.
+    if not job_waiting() and _warm_run(".", job_waiting) is None \
+            and not job_waiting():
+        child_environ(dict(os.environb))
     _request_id = ""
 
 
