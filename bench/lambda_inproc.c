@@ -23,8 +23,9 @@ int main(int argc, char **argv)
 {
 	const char *api_host = getenv("AWS_LAMBDA_RUNTIME_API");
 	if (argc < 2 || !api_host) {
-		fprintf(stderr, "usage: AWS_LAMBDA_RUNTIME_API=HOST:PORT %s "
-				"MODULE.so [ENTRY] | --no-handler\n",
+		fprintf(stderr,
+			"usage: AWS_LAMBDA_RUNTIME_API=HOST:PORT %s "
+			"MODULE.so [ENTRY] | --no-handler\n",
 			argv[0]);
 		return 2;
 	}
@@ -52,7 +53,8 @@ int main(int argc, char **argv)
 		long status = 0;
 		if (fbxd_rapi_next(&api, &ev, &status) < 0 || status != 200 ||
 		    !ev.request_id) {
-			fprintf(stderr, "lambda_inproc: GET /next failed (%ld)\n",
+			fprintf(stderr,
+				"lambda_inproc: GET /next failed (%ld)\n",
 				status);
 			return 1;
 		}

@@ -15,10 +15,11 @@
 
 /* Stand-ins for the pids the zygote's signal guards carve out: the real
  * ones exist only once a zygote runs. They change constants in the filter,
- * not its shape (both are > 1, so both guards are compiled, as for a real
- * host). */
-#define STAND_IN_ZYGOTE_PID 2
-#define STAND_IN_HOST_PID   3
+ * not its shape (all are > 1, so every guard is compiled, as for a real
+ * host and janitor). */
+#define STAND_IN_ZYGOTE_PID  2
+#define STAND_IN_HOST_PID    3
+#define STAND_IN_JANITOR_PID 4
 
 /* The flags zygote_init.c compiles with where user notification works;
  * the @after-load stage, added after module code ran, kills plainly. */
@@ -47,7 +48,8 @@ static int amend(struct fbx_policy *p, size_t *n_before, struct fbx_error *err)
 {
 	*n_before = p->n_rules;
 	return fbx_zygote_amend_policy(p, STAND_IN_ZYGOTE_PID,
-				       STAND_IN_HOST_PID, err);
+				       STAND_IN_HOST_PID, STAND_IN_JANITOR_PID,
+				       err);
 }
 
 /* The syscalls zygote_policy.c guards (they name their target in arg0). */
@@ -184,12 +186,13 @@ static int dump_pfc(const struct fbx_policy *p, char **text,
 	if (asprintf(text,
 		     "# as the zygote compiles it: its hand-over rules added; "
 		     "in its signal guards\n"
-		     "# pids %d and %d stand for the zygote's and the host's; "
-		     "a killed syscall is\n"
-		     "# reported through seccomp user notification "
+		     "# pids %d, %d and %d stand for the zygote's, the host's "
+		     "and the janitor's;\n# a killed syscall is "
+		     "reported through seccomp user notification "
 		     "(SECCOMP_RET_USER_NOTIF, 0x7fc00000)\n%s%s%s",
-		     STAND_IN_ZYGOTE_PID, STAND_IN_HOST_PID, pfc,
-		     after ? AFTER_LOAD_LINE : "", after ? after : "") < 0) {
+		     STAND_IN_ZYGOTE_PID, STAND_IN_HOST_PID,
+		     STAND_IN_JANITOR_PID, pfc, after ? AFTER_LOAD_LINE : "",
+		     after ? after : "") < 0) {
 		*text = NULL;
 		return fbx_error_set(err, ENOMEM, "out of memory");
 	}

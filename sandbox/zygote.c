@@ -31,6 +31,14 @@ int fbx_zygote_watch(struct fbx_zygote *z, int fd, uint64_t data)
 	return epoll_ctl(z->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+void fbx_zygote_unwatch_close(struct fbx_zygote *z, int *fd)
+{
+	if (*fd >= 0 && epoll_ctl(z->epfd, EPOLL_CTL_DEL, *fd, NULL) < 0 &&
+	    errno != ENOENT)
+		fbx_log_errno(z->log_fd, "warn", errno, "epoll_ctl(DEL)");
+	fbx_close_fd(fd);
+}
+
 static void send_done(struct fbx_invocation *inv)
 {
 	if (inv->done_fd < 0)
@@ -186,13 +194,12 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 				"private dir not fully removed: %s", err.msg);
 		}
 	}
-	fbx_close_fd(&inv->setup_sock);
-	fbx_close_fd(&inv->listener);
+	fbx_zygote_unwatch_close(z, &inv->setup_sock);
+	fbx_zygote_unwatch_close(z, &inv->listener);
 	send_done(inv);
 	fbx_close_fd(&inv->done_fd);
-	if (trash[0] && fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
-		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
-			err.msg);
+	if (trash[0])
+		fbx_janitor_remove(z, trash);
 	inv->used = false;
 	z->n_active--;
 }
@@ -208,6 +215,10 @@ static void reap(struct fbx_zygote *z)
 		pid_t pid = wait4(-1, &status, WNOHANG | __WALL, &ru);
 		if (pid <= 0)
 			return;
+		if (pid == z->janitor_pid) {
+			fbx_janitor_lost(z, status);
+			continue;
+		}
 		for (size_t i = 0; i < z->n_invs; i++) {
 			if (z->invs[i].used && z->invs[i].pid == pid) {
 				finish(z, &z->invs[i], status, &ru);
@@ -261,7 +272,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 	/* End of file: the child closed it before loading the module (or
 	 * died). A spare must keep it open until its job comes. */
 	if (n <= 0 && !inv->spare)
-		fbx_close_fd(&inv->setup_sock);
+		fbx_zygote_unwatch_close(z, &inv->setup_sock);
 }
 
 /* Learn mode: every syscall the policy would judge comes here; it is
@@ -316,7 +327,7 @@ static void on_listener(struct fbx_zygote *z, struct fbx_invocation *inv,
 		}
 	}
 	if (events & (EPOLLHUP | EPOLLERR))
-		fbx_close_fd(&inv->listener);
+		fbx_zygote_unwatch_close(z, &inv->listener);
 }
 
 static int next_timeout_ms(struct fbx_zygote *z)

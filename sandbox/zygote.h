@@ -54,7 +54,9 @@ struct fbx_zygote {
 	size_t n_spares;
 	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;
-	bool retiring; /* RETIRE came: finish what runs, then exit */
+	bool retiring;	   /* RETIRE came: finish what runs, then exit */
+	pid_t janitor_pid; /* 0: none, dirs are removed inline */
+	int janitor_fd;	   /* names of dirs to remove, to the janitor */
 };
 
 /* Reads INIT from the control socket, prepares everything, answers READY
@@ -117,9 +119,28 @@ uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner);
 
 int64_t fbx_now_ns(void);
 
-/* Adds the job hand-over rules and the signal guards to a freshly loaded
- * policy (zygote_policy.c). */
+/* Takes fd out of the epoll set, then closes it. A child forked meanwhile
+ * may hold a copy: closing ours alone would leave it in the set, reporting
+ * events for a slot that is gone (a busy loop) until that copy closes. */
+void fbx_zygote_unwatch_close(struct fbx_zygote *z, int *fd);
+
+/* Adds the job hand-over rules and the signal guards (for the zygote, its
+ * host and its janitor, 0 if none) to a freshly loaded policy
+ * (zygote_policy.c). */
 int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
-			    struct fbx_error *err);
+			    pid_t janitor, struct fbx_error *err);
+
+/* The janitor process that removes retired private dirs out of the
+ * zygote's loop (zygote_janitor.c). remove hands it one (or removes it
+ * inline when it cannot); lost is for its death; stop waits for it to
+ * finish the queue. */
+int fbx_janitor_start(struct fbx_zygote *z);
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash);
+void fbx_janitor_lost(struct fbx_zygote *z, int status);
+void fbx_janitor_stop(struct fbx_zygote *z);
+
+/* Puts the zygote under a filter that allows everything, so that no
+ * child's filter pays for the kernel's syscall cache (zygote_policy.c). */
+int fbx_zygote_seccomp_uncached(struct fbx_error *err);
 
 #endif

@@ -59,6 +59,7 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->ctrl = ctrl_fd;
 	z->log_fd = log_fd;
 	z->epfd = z->sigfd = z->base_fd = z->lock_fd = z->self_pidfd = -1;
+	z->janitor_fd = -1;
 	z->pid = getpid();
 
 	ssize_t n =
@@ -108,9 +109,17 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	if (fbx_tmpdir_base_open(z->cfg.tmp_base, &z->base_fd, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
 	size_t swept = 0;
+	int rc;
 	if (fbx_tmpdir_base_lock_and_sweep(z->base_fd, &z->lock_fd, &swept,
 					   &err) < 0)
 		return ready_failed(z, err.code, err.msg);
+
+	/* Before the policy is compiled: its signal guards name the janitor
+	 * too. Without one, dirs are removed inline. */
+	rc = fbx_janitor_start(z);
+	if (rc < 0)
+		fbx_log_errno(z->log_fd, "warn", -rc,
+			      "cannot start the janitor process");
 
 	uint32_t off = z->cfg.disable_layers;
 	bool notify =
@@ -130,7 +139,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	} else if (fbx_policy_load(z->cfg.policy_path, &policy, &err) < 0) {
 		return ready_failed(z, err.code, err.msg);
 	}
-	int rc = fbx_zygote_amend_policy(policy, z->pid, getppid(), &err);
+	rc = fbx_zygote_amend_policy(policy, z->pid, getppid(), z->janitor_pid,
+				     &err);
 	if (rc == 0)
 		rc = fbx_policy_compile(policy,
 					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
@@ -155,6 +165,12 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	if (z->runtime->zygote_init &&
 	    z->runtime->zygote_init(&z->cfg, z->base_fd, z->log_fd, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
+
+	/* After the runtime's start-up: an interpreter is best initialised
+	 * without filters of ours in the way, however permissive. */
+	if (fbx_zygote_seccomp_uncached(&err) < 0)
+		fbx_log(z->log_fd, "warn", "%s (children start slower)",
+			err.msg);
 
 	/* Whatever still has a handler or is ignored (our SIGPIPE, anything a
 	 * runtime or a sanitizer installed) is reset in every child. */

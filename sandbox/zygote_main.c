@@ -42,5 +42,7 @@ int main(int argc, char **argv)
 	struct fbx_zygote z;
 	if (fbx_zygote_init(&z, CTRL_FD, STDERR_FILENO) < 0)
 		return 1;
-	return fbx_zygote_serve(&z);
+	int rc = fbx_zygote_serve(&z);
+	fbx_janitor_stop(&z);
+	return rc;
 }

@@ -47,6 +47,8 @@ void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv)
 
 static bool is_active_child(const struct fbx_zygote *z, pid_t pid)
 {
+	if (z->janitor_pid > 0 && pid == z->janitor_pid)
+		return true;
 	for (size_t i = 0; i < z->n_invs; i++)
 		if (z->invs[i].used && z->invs[i].pid == pid)
 			return true;

@@ -215,8 +215,8 @@ void fbx_spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
 	if (fbx_tmpdir_remove(z->base_fd, dir, &err) < 0)
 		fbx_log(z->log_fd, "error", "spare's dir not fully removed: %s",
 			err.msg);
-	fbx_close_fd(&inv->setup_sock);
-	fbx_close_fd(&inv->listener);
+	fbx_zygote_unwatch_close(z, &inv->setup_sock);
+	fbx_zygote_unwatch_close(z, &inv->listener);
 	inv->used = false;
 	inv->pid = 0;
 	z->n_spares--;

@@ -147,6 +147,35 @@ def child_pids(pid):
     return out
 
 
+def proc_state(pid):
+    """The state letter of pid ("R", "S", "Z", ...), None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def janitors(zygote):
+    """The zygote's janitor (the process that removes retired private
+    dirs, sandbox/zygote_janitor.c): a list of one, or empty."""
+    out = []
+    for pid in child_pids(zygote):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip() == "forkbox-janitor":
+                    out.append(pid)
+        except OSError:
+            pass
+    return out
+
+
+def invocation_pids(zygote):
+    """The zygote's children that run (or wait to run) invocations."""
+    jan = janitors(zygote)
+    return [p for p in child_pids(zygote) if p not in jan]
+
+
 def process_names():
     names = {}
     for d in os.listdir("/proc"):

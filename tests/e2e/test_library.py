@@ -5,16 +5,8 @@ import signal
 import subprocess
 import time
 
-from harness import (ROOT, Daemon, Scratch, build_path, child_pids, error_type, module, ok,
-                     wait_until)
-
-
-def _state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
+from harness import (ROOT, Daemon, Scratch, build_path, child_pids, error_type, invocation_pids,
+                     module, ok, proc_state, wait_until)
 
 
 def _mt(mode):
@@ -44,7 +36,7 @@ def test_zygote_killed_between_requests_is_restarted_and_says_so():
         os.kill(zygote, signal.SIGKILL)
         # Between requests: it has finished dying (a zombie of forkboxd's)
         # before the next request is sent.
-        assert wait_until(lambda: _state(zygote) in ("Z", None))
+        assert wait_until(lambda: proc_state(zygote) in ("Z", None))
         r = d.event({})
         assert ok(r) == 1
         assert r["report"].get("zygote_restarted") is True, r
@@ -72,31 +64,37 @@ def test_a_spare_child_waits_set_up_and_is_replaced_after_use():
     with Daemon(module_path=module("counter")) as d:
         ok(d.event({}))
         (zygote,) = child_pids(d.proc.pid)
-        assert wait_until(lambda: len(child_pids(zygote)) == 1)
-        (spare,) = child_pids(zygote)
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 1)
+        (spare,) = invocation_pids(zygote)
 
         def status():
             with open("/proc/%d/status" % spare) as f:
                 return f.read()
-        # Set-up runs while it waits: no_new_privs is its last step.
-        assert wait_until(lambda: "NoNewPrivs:\t1" in status())
+        def filters(text):
+            return int([l for l in text.splitlines() if l.startswith("Seccomp_filters:")][0].split()[1])
+        # Set-up runs while it waits: its own filter is its last step, on
+        # top of the zygote's pass-through one (zygote_policy.c).
+        with open("/proc/%d/status" % zygote) as f:
+            assert filters(f.read()) == 1
+        assert wait_until(lambda: filters(status()) == 2)
+        assert "NoNewPrivs:\t1" in status()
         if os.geteuid() == 0:
             uid = int([l for l in status().splitlines() if l.startswith("Uid:")][0].split()[1])
             assert uid != 0, "the spare must already have dropped root"
 
         assert "counter.so" not in open("/proc/%d/maps" % spare).read()
         assert ok(d.event({})) == 1
-        assert wait_until(lambda: len(child_pids(zygote)) == 1 and child_pids(zygote) != [spare])
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 1 and invocation_pids(zygote) != [spare])
 
 
 def test_a_spare_killed_while_idle_does_not_fail_the_next_request():
     with Daemon(module_path=module("counter")) as d:
         ok(d.event({}))
         (zygote,) = child_pids(d.proc.pid)
-        assert wait_until(lambda: len(child_pids(zygote)) == 1)
-        spare = child_pids(zygote)[0]
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 1)
+        spare = invocation_pids(zygote)[0]
         os.kill(spare, signal.SIGKILL)
-        assert wait_until(lambda: _state(spare) in ("Z", None))
+        assert wait_until(lambda: proc_state(spare) in ("Z", None))
         for _ in range(3):
             assert ok(d.event({})) == 1
         assert "died before its job" in d.diag()
@@ -107,5 +105,5 @@ def test_no_spares_forks_on_demand():
         assert ok(d.event({})) == 1
         (zygote,) = child_pids(d.proc.pid)
         time.sleep(0.1)
-        assert child_pids(zygote) == []
+        assert invocation_pids(zygote) == []
         assert ok(d.event({})) == 1

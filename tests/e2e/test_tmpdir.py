@@ -1,9 +1,11 @@
 """Private per-invocation directories."""
 
 import os
+import signal
 import threading
 
-from harness import Daemon, Scratch, module, ok, private_dirs, wait_until
+from harness import (Daemon, Scratch, janitors, maps_of, module, ok, private_dirs, proc_state,
+                     wait_until)
 
 
 def test_private_dir_fresh_cwd_tmpdir_home_and_holds_module():
@@ -66,3 +68,45 @@ def test_stale_private_dirs_are_swept_at_start():
         assert os.path.exists(keep)
         assert "stale private dirs" in d.diag()
     s.cleanup()
+
+
+def _trash(tmp_base):
+    return [n for n in os.listdir(tmp_base) if n.startswith(".trash-")]
+
+
+def test_the_janitor_removes_retired_dirs_and_the_zygote_waits_for_it():
+    s = Scratch()
+    with Daemon(module_path=module("hostile"), scratch=s) as d:
+        d.event({"do": "disk", "mb": 1})
+        (zygote,) = d.zygote_pid()
+        (janitor,) = janitors(zygote)
+        for i in range(20):
+            # Files, a subdirectory and links to plant: all must go.
+            d.event({"do": "disk", "mb": 1})
+            ok(d.event({"do": "symlinks", "arg": s.path}))
+        assert wait_until(lambda: _trash(s.tmp_base) == [])
+        assert private_dirs(s.tmp_base) == []
+        assert "hostile.so" not in maps_of(janitor)
+        # Work queued at exit is finished before the zygote exits.
+        for i in range(10):
+            d.send_raw(b'{"event": {"do": "disk", "mb": 1}}\n')
+        for i in range(10):
+            d.read_response()
+    assert [n for n in os.listdir(s.tmp_base) if n.startswith((".trash-", ".spare-"))] == []
+    assert private_dirs(s.tmp_base) == []
+    assert not os.path.exists("/proc/%d" % janitor) or proc_state(janitor) == "Z"
+    s.cleanup()
+
+
+def test_a_dead_janitor_means_dirs_are_removed_inline():
+    with Daemon(module_path=module("inspect")) as d:
+        ok(d.event({}))
+        (zygote,) = d.zygote_pid()
+        (janitor,) = janitors(zygote)
+        os.kill(janitor, signal.SIGKILL)
+        assert wait_until(lambda: "janitor process died" in d.diag())
+        for i in range(5):
+            r = ok(d.event({"write": "x%d" % i}))
+            assert not os.path.exists(r["cwd"])
+            assert wait_until(lambda: _trash(d.scratch.tmp_base) == [])
+        assert janitors(zygote) == []

@@ -5,7 +5,8 @@ subreaper are what protect the zygote and kill the tree."""
 import os
 import shutil
 
-from harness import (Daemon, Scratch, Skip, child_pids, error_type, module, ok, private_dirs,
+from harness import (Daemon, Scratch, Skip, child_pids, error_type, janitors, module, ok,
+                     private_dirs,
                      process_names)
 
 NOBODY = 65534
@@ -66,3 +67,14 @@ def test_unprivileged_module_cannot_read_the_daemons_environment_or_memory():
         for path in targets:
             r = ok(d.event({"do": "read", "arg": path}))
             assert "read_errno" in r, (path, r)
+
+
+def test_unprivileged_module_cannot_kill_the_janitor():
+    with _daemon(module_path=module("hostile")) as d:
+        d.event({"do": "fail", "arg": "start the zygote"})
+        (zygote,) = d.zygote_pid()
+        (janitor,) = janitors(zygote)
+        r = d.event({"do": "kill_pid", "mb": janitor})
+        assert ok(r) == {"kill_rc": -1}, r
+        assert janitors(zygote) == [janitor]
+        assert "janitor process died" not in d.diag()

@@ -5,6 +5,7 @@
  *               named "arg" (prctl PR_SET_NAME) so the test can look for it
  *   kill_parent kill(getppid(), SIGKILL)
  *   kill_all    kill(-1, SIGKILL)
+ *   kill_pid    kill("mb", SIGKILL): a pid the test names
  *   connect     TCP connect to 127.0.0.1:"port"
  *   memory      malloc and touch "mb" MiB
  *   disk        write "mb" MiB into the private dir
@@ -96,6 +97,9 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		return daemonize(arg[0] ? arg : "fbx-survivor");
 	} else if (!strcmp(what, "kill_parent")) {
 		int rc = kill(getppid(), SIGKILL);
+		return answer("{\"kill_rc\": %lld}", rc);
+	} else if (!strcmp(what, "kill_pid")) {
+		int rc = kill((pid_t)mb, SIGKILL);
 		return answer("{\"kill_rc\": %lld}", rc);
 	} else if (!strcmp(what, "kill_all")) {
 		int rc = kill(-1, SIGKILL);

@@ -1,0 +1,164 @@
+/* The janitor: a small process of the zygote's own that removes retired
+ * private dirs.
+ *
+ * Removing a dir is the file system's slowest step of an invocation: on an
+ * ext4 disk mounted with discard (a Firecracker VM's root, for one) the
+ * rmdir waits for a synchronous discard, 100-300 us, in D state. Done in
+ * the zygote's loop, after the report, it still delays whatever request
+ * comes next. The janitor takes that wait out of the loop; the removal
+ * itself is the same no-follow, same-mount code (tmpdir_remove.c).
+ *
+ * It is forked before anything else (small, no interpreter), keeps only
+ * the tmp base, the log and the read end of a pipe of fixed-size names, and
+ * exits when the zygote closes the other end, after what is queued. A dir
+ * is handed over only once nothing of its invocation is alive, chowned to
+ * the zygote first, so that the next process of the same uid cannot get in
+ * and feed the removal. When the janitor is gone or behind (a full pipe),
+ * the zygote removes the dir itself: slower, never lost. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tmpdir.h"
+#include "zygote.h"
+
+struct janitor_msg {
+	char trash[FBX_TMPDIR_TRASH_LEN + 1];
+};
+
+/* Closes every descriptor but the ones in keep (sorted, ascending). */
+static int close_all_but(const int *keep, size_t n)
+{
+	unsigned lo = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned hi = i < n ? (unsigned)keep[i] : ~0U;
+		if (hi > lo && syscall(SYS_close_range, lo, hi - 1, 0) < 0)
+			return -errno;
+		lo = hi + 1;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void janitor_main(int in_fd, int base_fd,
+						   int log_fd)
+{
+	int keep[3] = {in_fd, base_fd, log_fd};
+	/* Three small ints: sort by hand. */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	if (close_all_but(keep, log_fd >= 0 ? 3 : 2) < 0)
+		_exit(1);
+	(void)prctl(PR_SET_NAME, "forkbox-janitor");
+	struct janitor_msg m;
+	for (;;) {
+		ssize_t n = read(in_fd, &m, sizeof(m));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0); /* the zygote closed its end */
+		m.trash[sizeof(m.trash) - 1] = '\0';
+		/* Only ever a name of ours, never a path. */
+		if (n != (ssize_t)sizeof(m) || strchr(m.trash, '/') ||
+		    strncmp(m.trash, FBX_TMPDIR_TRASH_PREFIX,
+			    strlen(FBX_TMPDIR_TRASH_PREFIX)) != 0)
+			continue;
+		struct fbx_error err = {0};
+		if (fbx_tmpdir_remove(base_fd, m.trash, &err) < 0)
+			fbx_log(log_fd, "error",
+				"private dir not fully removed: %s", err.msg);
+	}
+}
+
+int fbx_janitor_start(struct fbx_zygote *z)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
+	if (pid == 0)
+		janitor_main(p[0], z->base_fd, z->log_fd);
+	close(p[0]);
+	/* Never block the loop on it: a full pipe means remove here. */
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
+		int e = errno;
+		close(p[1]);
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		return -e;
+	}
+	z->janitor_pid = pid;
+	z->janitor_fd = p[1];
+	return 0;
+}
+
+/* Root's children each have a uid of their own, and the slot's next child
+ * gets this one: the dir becomes the zygote's, mode 0700, so that nothing
+ * of that uid can enter it while it is being removed. */
+static int seal_dir(int base_fd, const char *name)
+{
+	int fd = openat(base_fd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fchown(fd, geteuid(), getegid()) < 0 || fchmod(fd, 0700) < 0
+		     ? -errno
+		     : 0;
+	close(fd);
+	return rc;
+}
+
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash)
+{
+	struct janitor_msg m;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.trash, sizeof(m.trash), "%s", trash);
+	if (z->janitor_fd >= 0 &&
+	    (z->cfg.run_uid < 0 || seal_dir(z->base_fd, trash) == 0) &&
+	    write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m))
+		return;
+	struct fbx_error err = {0};
+	if (fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
+		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
+			err.msg);
+}
+
+void fbx_janitor_lost(struct fbx_zygote *z, int status)
+{
+	fbx_log(z->log_fd, "warn",
+		"the janitor process died (status 0x%x); private dirs are "
+		"removed inline from now on",
+		status);
+	z->janitor_pid = 0;
+	fbx_close_fd(&z->janitor_fd);
+}
+
+void fbx_janitor_stop(struct fbx_zygote *z)
+{
+	if (z->janitor_pid <= 0)
+		return;
+	fbx_close_fd(&z->janitor_fd);
+	/* It finishes what is queued: the tmp base is clean when we exit. */
+	int status;
+	while (waitpid(z->janitor_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	z->janitor_pid = 0;
+}
