@@ -24,12 +24,14 @@
  *     zygote adds to the policy only what the steps below need on the
  *     setup socket (recvmsg/sendmsg on fd 4, dup2/dup3, prlimit64) where
  *     the policy does not already allow them.
+ * 10. the default module copied into the private dir ahead (the job
+ *     keeps the copy only if it still equals the file).
  * With the job:
- * 10. result and log pipes onto 3 and 1/2, the job read; CPU limit lowered
+ * 11. result and log pipes onto 3 and 1/2, the job read; CPU limit lowered
  *     to this request's timeout; environment completed (the inherited one
  *     is already only the allow-list) with TMPDIR/HOME and the request ids.
- * 11. the runtime stages the module into the private dir and only then
- *     loads it and calls the entry. */
+ * 12. the runtime stages the module into the private dir (or keeps the
+ *     copy made ahead) and only then loads it and calls the entry. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -48,6 +50,7 @@
 #include "child_layers.h"
 #include "frame.h"
 #include "runtime.h"
+#include "sched_slice.h"
 
 /* Reports a sandbox failure to the zygote and dies. Only before seccomp. */
 static __attribute__((noreturn)) void setup_failed(int code, const char *what)
@@ -88,6 +91,35 @@ static void load_seccomp(const struct fbx_child_args *a)
 			    a->seccomp_notify ? 1 : 0);
 	if (a->seccomp_notify)
 		close(fd);
+}
+
+/* What a spare writes ahead so that its job does not: every page the job's
+ * steps first write (the environment, the job's strings, stack frames) is
+ * copy-on-write from the zygote, and each first write is a page fault of a
+ * few microseconds on this kind of VM. Measured between the job and the
+ * staging of its module: 14 faults without this, 9 with it. The heap block
+ * goes back to malloc's top (it is below the trim threshold), still mapped
+ * and written. */
+#define PREFAULT_HEAP  (64 * 1024)
+#define PREFAULT_STACK (48 * 1024)
+
+static __attribute__((noinline)) void prefault_stack(void)
+{
+	volatile char frame[PREFAULT_STACK];
+	for (size_t i = 0; i < sizeof(frame); i += 4096)
+		frame[i] = 0;
+	frame[sizeof(frame) - 1] = 0;
+}
+
+static void prefault(void)
+{
+	char *block = malloc(PREFAULT_HEAP);
+	if (block) {
+		for (size_t i = 0; i < PREFAULT_HEAP; i += 4096)
+			((volatile char *)block)[i] = 0;
+		free(block);
+	}
+	prefault_stack();
 }
 
 int fbx_child_enter_after_load(const struct fbx_child *c)
@@ -139,6 +171,9 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	uint32_t timeout_ms = a->cfg->timeout_ms;
 	int rc;
 
+	/* The zygote's short slice is its own (sched_slice.c); failing to
+	 * drop it only leaves a module preempted sooner under contention. */
+	(void)fbx_sched_slice_set(0);
 	if (setsid() < 0)
 		_exit(124);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -164,6 +199,14 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 
 	child.base = a->cfg->tmp_base;
 	child.after_load_bpf = a->after_load_bpf;
+	/* As the job would, under the same uid and filter, but before it:
+	 * creating and filling a file is the file system's slow part of
+	 * staging, and the job then only compares (runtime_stage.c). A
+	 * failure here is the job's to find and report. */
+	if (!a->job_waiting && a->cfg->module_path[0])
+		(void)fbx_runtime_prestage(&child, a->cfg->module_path);
+	if (!a->job_waiting)
+		prefault();
 	receive_job(&child, &timeout_ms);
 	if ((rc = fbx_layer_cpu_limit(timeout_ms)) < 0)
 		setup_failed(-rc, "lowering the CPU limit");

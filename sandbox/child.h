@@ -48,6 +48,7 @@ struct fbx_child {
 	char tmp_dir[PATH_MAX + 64];
 	int result_fd;
 	uint32_t timeout_ms;
+	const char *prestaged; /* the module copied ahead, or NULL */
 };
 
 /* For runtimes, between loading the module and calling its entry: adds

@@ -353,6 +353,8 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 		goto fail;
 	}
 	if (sb->module_path) {
+		snprintf(in->module_path, sizeof(in->module_path), "%s",
+			 sb->module_path);
 		snprintf(in->module_dir, sizeof(in->module_dir), "%s",
 			 sb->module_path);
 		char *slash = strrchr(in->module_dir, '/');

@@ -38,6 +38,12 @@ struct fbx_runtime_ops {
  * Runtime.ImportModuleError frame and returns 1; 0 when staged. */
 int fbx_runtime_stage(struct fbx_child *c, bool allow_source);
 
+/* A spare, before its job: stages the sandbox's default module ahead, as
+ * fbx_runtime_stage would. fbx_runtime_stage later keeps that copy only if
+ * the job is for the same file and its content has not changed since.
+ * 0, or -errno with nothing left behind. */
+int fbx_runtime_prestage(struct fbx_child *c, const char *module_path);
+
 /* Between loading the module and calling its entry: adds the policy's
  * after-load stage (fbx_child_enter_after_load). On failure writes a
  * Forkbox.InternalError frame and returns -errno. */

@@ -27,7 +27,7 @@
 
 #include "forkbox.h"
 
-#define FBX_WIRE_VERSION 2u
+#define FBX_WIRE_VERSION 3u
 #define FBX_WIRE_MAX_FDS 4
 
 /* First uid/gid of the children when the zygote runs as root; invocation
@@ -63,12 +63,13 @@ struct fbx_msg_init {
 	uint32_t max_processes;
 	int32_t run_uid; /* -1: keep the zygote's */
 	int32_t run_gid;
-	uint32_t disable_layers;   /* FBX_LAYER_* bits not to use */
-	uint32_t timeout_ms;	   /* the longest any invocation may run */
-	uint32_t spares;	   /* children kept forked and set up ahead */
-	uint32_t learn;		   /* record syscalls instead of enforcing */
-	char preload[1024];	   /* python: modules to import, "a,b" */
-	char module_dir[PATH_MAX]; /* the default module's dir, or "" */
+	uint32_t disable_layers;    /* FBX_LAYER_* bits not to use */
+	uint32_t timeout_ms;	    /* the longest any invocation may run */
+	uint32_t spares;	    /* children kept forked and set up ahead */
+	uint32_t learn;		    /* record syscalls instead of enforcing */
+	char preload[1024];	    /* python: modules to import, "a,b" */
+	char module_dir[PATH_MAX];  /* the default module's dir, or "" */
+	char module_path[PATH_MAX]; /* the default module, or "" */
 };
 
 struct fbx_msg_job {

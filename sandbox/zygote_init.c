@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "runtime.h"
+#include "sched_slice.h"
 #include "zygote.h"
 
 #ifndef SECCOMP_GET_ACTION_AVAIL
@@ -74,6 +75,7 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->cfg.tmp_base[sizeof(z->cfg.tmp_base) - 1] = '\0';
 	z->cfg.preload[sizeof(z->cfg.preload) - 1] = '\0';
 	z->cfg.module_dir[sizeof(z->cfg.module_dir) - 1] = '\0';
+	z->cfg.module_path[sizeof(z->cfg.module_path) - 1] = '\0';
 
 	/* Orphans of every invocation come back to us, to be killed. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == 0)
@@ -171,6 +173,8 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	if (fbx_zygote_seccomp_uncached(&err) < 0)
 		fbx_log(z->log_fd, "warn", "%s (children start slower)",
 			err.msg);
+	/* Only an optimisation (sched_slice.c), without effect before 6.12. */
+	(void)fbx_sched_slice_set(FBX_ZYGOTE_SLICE_NS);
 
 	/* Whatever still has a handler or is ignored (our SIGPIPE, anything a
 	 * runtime or a sanitizer installed) is reset in every child. */

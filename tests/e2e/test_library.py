@@ -5,7 +5,8 @@ import signal
 import subprocess
 import time
 
-from harness import (ROOT, Daemon, Scratch, build_path, child_pids, error_type, invocation_pids,
+from harness import (ROOT, Daemon, Scratch, Skip, build_path, child_pids, error_type,
+                     invocation_pids,
                      module, ok, proc_state, wait_until)
 
 
@@ -107,3 +108,26 @@ def test_no_spares_forks_on_demand():
         time.sleep(0.1)
         assert invocation_pids(zygote) == []
         assert ok(d.event({})) == 1
+
+
+def _slice(pid):
+    with open("/proc/%d/sched" % pid) as f:
+        for line in f:
+            if line.startswith("se.slice"):
+                return int(line.split(":")[1])
+    return None
+
+
+def test_the_zygote_asks_for_a_short_slice_and_its_children_do_not():
+    if not os.path.exists("/proc/self/sched"):
+        raise Skip("no /proc/PID/sched (CONFIG_SCHED_DEBUG off)")
+    if tuple(int(x) for x in os.uname().release.split(".")[:2]) < (6, 12):
+        raise Skip("custom EEVDF slices need Linux 6.12")
+    with Daemon(module_path=module("counter")) as d:
+        ok(d.event({}))
+        (zygote,) = child_pids(d.proc.pid)
+        assert _slice(zygote) == 100000
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 1)
+        (spare,) = invocation_pids(zygote)
+        assert wait_until(lambda: _slice(spare) not in (None, 100000))
+        assert _slice(spare) == _slice(os.getpid())

@@ -159,3 +159,17 @@ def test_sigterm_answers_what_was_read_then_exits_cleanly():
         assert "stopping on a signal" in d.diag()
         assert wait_until(lambda: all(not os.path.exists("/proc/%d" % z) for z in zygote))
         assert private_dirs(d.scratch.tmp_base) == []
+
+
+def test_a_request_module_replaces_the_default_module_copied_ahead():
+    # Spares copy the default module (counter.so) into their dir before any
+    # job; a job for another module must find only its own file there.
+    req = {"event": {}, "module": {"path": module("inspect")}}
+    with Daemon("--allow-request-modules", module_path=module("counter")) as d:
+        for _ in range(3):
+            r = ok(d.call(req))
+            assert r["entries_on_entry"] == ["inspect.so"], r["entries_on_entry"]
+            assert ok(d.event({})) == 1
+        inline = {"event": {}, "module": {"path": module("inspect"), "name": "counter.so"}}
+        r = ok(d.call(inline))
+        assert r["entries_on_entry"] == ["counter.so"], r

@@ -1,6 +1,7 @@
 """The problem forkbox exists for: a warm process that reloads a module
 from the same path keeps answering with the first version."""
 
+import os
 import shutil
 
 from harness import Daemon, Scratch, child_pids, maps_of, module, ok
@@ -41,3 +42,26 @@ def test_zygote_is_a_separate_exec_not_a_fork_of_the_daemon():
         with open("/proc/%d/status" % kids[0]) as f:
             threads = [l for l in f if l.startswith("Threads:")][0].split()[1]
         assert threads == "1", "zygote must be single-threaded"
+
+
+def test_same_size_same_mtime_rewrites_are_seen():
+    # Spares copy the module ahead and keep the copy only if it still
+    # equals the file, byte for byte: neither the size nor the time stamp
+    # (restored here after every rewrite) may stand in for the content.
+    s = Scratch()
+    func = s.file("func.so")
+    shutil.copy(module("value_1"), func)
+    st = os.stat(func)
+    answers = []
+    with Daemon(module_path=func, scratch=s) as d:
+        answers.append(ok(d.event({})))
+        for i in (2, 3, 2, 9):
+            with open(module("value_%d" % i), "rb") as src:
+                data = src.read()
+            assert len(data) == st.st_size, "the value_N modules differ in size"
+            with open(func, "wb") as dst:
+                dst.write(data)
+            os.utime(func, ns=(st.st_atime_ns, st.st_mtime_ns))
+            answers.append(ok(d.event({})))
+    s.cleanup()
+    assert answers == [1, 2, 3, 2, 9], answers
