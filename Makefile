@@ -224,7 +224,8 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh $(BUILD)
 
-bench: deps
+bench:
+	scripts/install-deps.sh --bench
 	$(MAKE) all
 	bench/run.sh $(BUILD)
 
