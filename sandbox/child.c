@@ -52,13 +52,22 @@
 #include "runtime.h"
 #include "sched_slice.h"
 
-/* Reports a sandbox failure to the zygote and dies. Only before seccomp. */
-static __attribute__((noreturn)) void setup_failed(int code, const char *what)
+/* Reports a sandbox failure to the zygote through its setup socket, fd,
+ * and dies. Only before seccomp. */
+static __attribute__((noreturn)) void report_failure(int fd, int code,
+						     const char *msg)
 {
 	struct fbx_msg_child m = {.type = FBX_MSG_CHILD_FAILED, .code = code};
-	snprintf(m.msg, sizeof(m.msg), "%s: %s", what, strerror(code));
-	(void)fbx_wire_send(FBX_CHILD_FD_SETUP, &m, sizeof(m), NULL, 0);
+	snprintf(m.msg, sizeof(m.msg), "%s", msg);
+	(void)fbx_wire_send(fd, &m, sizeof(m), NULL, 0);
 	_exit(126);
+}
+
+static __attribute__((noreturn)) void setup_failed(int code, const char *what)
+{
+	char msg[sizeof(((struct fbx_msg_child *)0)->msg)];
+	snprintf(msg, sizeof(msg), "%s: %s", what, strerror(code));
+	report_failure(FBX_CHILD_FD_SETUP, code, msg);
 }
 
 static void zygote_alive_or_die(const struct fbx_child_args *a)
@@ -185,9 +194,14 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		_exit(124);
 	if (fchdir(a->dir_fd) < 0)
 		_exit(124);
+	/* Before the descriptors are arranged: the setup socket is still
+	 * where the zygote made it. */
+	struct fbx_error init_err = {0};
 	if (a->runtime->child_init &&
-	    a->runtime->child_init(a->job_waiting ? -1 : a->setup_fd) < 0)
-		_exit(124);
+	    a->runtime->child_init(a->job_waiting ? -1 : a->setup_fd,
+				   &init_err) < 0)
+		report_failure(a->setup_fd, init_err.code ? init_err.code : EIO,
+			       init_err.msg);
 	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
 		_exit(124); /* nothing to report through: fds are in disarray */
 	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)

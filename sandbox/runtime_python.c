@@ -235,7 +235,7 @@ static int python_zygote_init(const struct fbx_msg_init *cfg, int base_fd,
 	return 0;
 }
 
-static int python_child_init(int job_fd)
+static int python_child_init(int job_fd, struct fbx_error *err)
 {
 	/* Re-initialises the interpreter's locks and thread state for the
 	 * one thread left and runs the at-fork hooks (random re-seeds
@@ -245,8 +245,12 @@ static int python_child_init(int job_fd)
 	PyObject *r =
 	    PyObject_CallMethod(runtime_module, "child_init", "i", job_fd);
 	if (!r) {
-		PyErr_Clear();
-		return -EINVAL;
+		char why[512];
+		exception_text(why, sizeof(why));
+		return fbx_error_set(err, EINVAL,
+				     "the Python runtime's set-up of the "
+				     "child: %s",
+				     why);
 	}
 	Py_DECREF(r);
 	return 0;
@@ -361,11 +365,13 @@ static int python_run(struct fbx_child *c)
 	    j->client_context ? j->client_context : "",
 	    j->cognito_identity ? j->cognito_identity : "");
 	Py_DECREF(handler);
-	finish();
 	if (!frame) {
+		/* Before finish(), which clears the exception it would name. */
 		internal_error(c, "calling the handler");
+		finish();
 		return 0;
 	}
+	finish();
 	write_frame(c, frame);
 	Py_DECREF(frame);
 	return 0;

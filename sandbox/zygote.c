@@ -161,9 +161,15 @@ refuse:
 		close(fds[i]);
 }
 
+static bool on_setup(struct fbx_zygote *z, struct fbx_invocation *inv);
+
 static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		   const struct rusage *ru)
 {
+	/* A child that fails its set-up dies at once, and its SIGCHLD may be
+	 * handled before the message saying why: read what it left. */
+	for (int k = 0; k < 4 && inv->setup_sock >= 0 && on_setup(z, inv); k++)
+		;
 	if (inv->spare) {
 		fbx_spare_lost(z, inv, status);
 		return;
@@ -229,19 +235,29 @@ static void reap(struct fbx_zygote *z)
 	}
 }
 
-static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
+/* Reads one message of a child's setup socket (non-blocking on our side);
+ * false when there was none. */
+static bool on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 {
 	struct fbx_msg_child m;
 	int fd = -1;
 	size_t n_fds = 0;
 	ssize_t n =
 	    fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1, &n_fds);
+	/* A child that died with our job unread leaves the socket reset, and
+	 * the kernel reports that once, ahead of the messages it had sent
+	 * (the one saying why it died, for one): read on past it. */
+	if (n == -ECONNRESET)
+		n = fbx_wire_recv(inv->setup_sock, &m, sizeof(m), &fd, 1,
+				  &n_fds);
+	if (n == -EAGAIN)
+		return false;
 	if (n <= 0 && inv->spare) {
 		/* A spare hung up: it is dying; keep the socket until reaped,
 		 * but stop listening to it. */
 		epoll_ctl(z->epfd, EPOLL_CTL_DEL, inv->setup_sock, NULL);
 		inv->spare_failed = true;
-		return;
+		return false;
 	}
 	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_READY) {
 		inv->ready = true;
@@ -253,7 +269,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 							 inv->gen)) < 0)
 				fbx_close_fd(&inv->listener);
 		}
-		return;
+		return true;
 	}
 	if (n == (ssize_t)sizeof(m) && m.type == FBX_MSG_CHILD_FAILED) {
 		if (n_fds == 1)
@@ -265,7 +281,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 		fbx_log(z->log_fd, "error", "child set-up failed: %s", m.msg);
 		if (inv->spare)
 			inv->spare_failed = true;
-		return;
+		return true;
 	}
 	if (n_fds == 1)
 		close(fd);
@@ -273,6 +289,7 @@ static void on_setup(struct fbx_zygote *z, struct fbx_invocation *inv)
 	 * died). A spare must keep it open until its job comes. */
 	if (n <= 0 && !inv->spare)
 		fbx_zygote_unwatch_close(z, &inv->setup_sock);
+	return n > 0;
 }
 
 /* Learn mode: every syscall the policy would judge comes here; it is

@@ -57,7 +57,7 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 {
 	size_t slot;
 	struct fbx_invocation *inv = inv_alloc(z, &slot);
-	int sp[2];
+	int sp[2] = {-1, -1};
 	if (!inv) {
 		*err = ENOMEM;
 		return NULL;
@@ -85,11 +85,16 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	}
 	int dir_fd = openat(z->base_fd, spare_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Our end non-blocking: a dead child's last message is read at its
+	 * reaping, when nothing may be left to read (zygote.c, finish). */
 	if (dir_fd < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = errno;
 		if (dir_fd >= 0)
 			close(dir_fd);
+		fbx_close_fd(&sp[0]);
+		fbx_close_fd(&sp[1]);
 		(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
 		return NULL;
 	}

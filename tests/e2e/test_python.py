@@ -322,3 +322,27 @@ def test_numpy_preloaded_works_and_its_random_state_is_reseeded():
         rs = [ok(d.event({"do": "numpy"})) for _ in range(4)]
     assert all(r["sum"] == 45.0 for r in rs), rs
     assert len({r["random"] for r in rs}) == 4, rs
+
+
+def test_a_module_that_breaks_the_runtime_gets_an_internal_error_and_the_next_is_served():
+    with Py(module="sabotage") as d:
+        r = d.event({"do": "encoder"})
+        assert error_type(r) == "Forkbox.InternalError", r
+        msg = r["error"]["errorMessage"]
+        assert "calling the handler" in msg and "Odd" in msg, msg
+        r = d.event({"do": "frame_kind"})
+        assert error_type(r) == "Forkbox.InternalError", r
+        assert "unexpected frame" in r["error"]["errorMessage"], r
+        # Each child's damage was its own.
+        assert ok(d.event({"do": "nothing"})) == {"sabotaged": "nothing"}
+
+
+def test_a_child_whose_runtime_set_up_fails_says_why():
+    with Py("--preload", "breaks_child_init", module="behaviours") as d:
+        # Spares fail first; then children are forked for each request.
+        for _ in range(5):
+            r = d.event({"do": "sha"})
+            assert error_type(r) == "Forkbox.InternalError", (r, d.diag())
+            msg = r["error"]["errorMessage"]
+            assert "RuntimeError: child_init sabotaged by a preload" in msg, msg
+        assert d.proc.poll() is None
