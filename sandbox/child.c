@@ -215,6 +215,16 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 
 	child.base = a->cfg->tmp_base;
 	child.after_load_bpf = a->after_load_bpf;
+	/* The dir's final name is known from the fork on: its part of the
+	 * environment goes in ahead (the job's path is checked against it). */
+	static char dir_ahead[sizeof(child.tmp_dir)];
+	if (!a->job_waiting && a->dir_name) {
+		snprintf(dir_ahead, sizeof(dir_ahead), "%s/%s", child.base,
+			 a->dir_name);
+		memcpy(child.tmp_dir, dir_ahead, sizeof(dir_ahead));
+		if (fbx_layer_env_dir(&child) < 0)
+			dir_ahead[0] = '\0';
+	}
 	/* As the job would, under the same uid and filter, but before it:
 	 * creating and filling a file is the file system's slow part of
 	 * staging, and the job then only compares (runtime_stage.c). A
@@ -226,7 +236,9 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	receive_job(&child, &timeout_ms);
 	if ((rc = fbx_layer_cpu_limit(timeout_ms)) < 0)
 		setup_failed(-rc, "lowering the CPU limit");
-	if ((rc = fbx_layer_env_apply(&child)) < 0)
+	if ((strcmp(dir_ahead, child.tmp_dir) != 0 &&
+	     (rc = fbx_layer_env_dir(&child)) < 0) ||
+	    (rc = fbx_layer_env_job(&child)) < 0)
 		setup_failed(-rc, "building the environment");
 
 	/* Done with the zygote: nothing of the module's may reach it. */

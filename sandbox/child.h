@@ -35,6 +35,7 @@ struct fbx_child_args {
 	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */
 	int setup_fd;
 	int dir_fd; /* the private dir made ahead for it (".spare-<uuid>") */
+	const char *dir_name; /* the name it takes at hand-over ("<uuid>") */
 	const sigset_t *signals_changed; /* dispositions to reset */
 	uid_t uid;			 /* (uid_t)-1: keep the zygote's */
 	gid_t gid;

@@ -61,14 +61,20 @@ static int set_num(const char *name, int64_t v)
 	return setenv(name, buf, 1);
 }
 
-int fbx_layer_env_apply(const struct fbx_child *c)
+int fbx_layer_env_dir(const struct fbx_child *c)
 {
-	const struct fbx_job *j = &c->job;
 	int rc = 0;
 	rc |= setenv("TMPDIR", c->tmp_dir, 1);
 	rc |= setenv("HOME", c->tmp_dir, 1);
 	rc |= setenv("PWD", c->tmp_dir, 1);
 	rc |= setenv("FORKBOX_TMP_DIR", c->tmp_dir, 1);
+	return rc ? -ENOMEM : 0;
+}
+
+int fbx_layer_env_job(const struct fbx_child *c)
+{
+	const struct fbx_job *j = &c->job;
+	int rc = 0;
 	if (j->request_id)
 		rc |= setenv("FORKBOX_REQUEST_ID", j->request_id, 1);
 	rc |= set_num("FORKBOX_DEADLINE_MS", j->deadline_ms);

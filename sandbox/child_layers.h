@@ -18,8 +18,13 @@ int fbx_layer_signals_reset(const sigset_t *changed);
 int fbx_layer_fds_arrange(int setup_fd);
 
 /* Keeps the inherited (already allow-listed) environment and adds TMPDIR,
- * HOME, PWD and the invocation's FORKBOX_* / _X_AMZN_TRACE_ID. */
-int fbx_layer_env_apply(const struct fbx_child *c);
+ * HOME, PWD and FORKBOX_TMP_DIR, all c->tmp_dir: a spare does this ahead,
+ * its dir's final name being known when it is forked. */
+int fbx_layer_env_dir(const struct fbx_child *c);
+
+/* The invocation's own: FORKBOX_REQUEST_ID, FORKBOX_DEADLINE_MS and
+ * _X_AMZN_TRACE_ID. */
+int fbx_layer_env_job(const struct fbx_child *c);
 
 /* Address space, CPU time from the timeout, open files, file size, no core
  * dumps, processes. */

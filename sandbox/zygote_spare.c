@@ -109,6 +109,7 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	    .zygote_pidfd = z->self_pidfd,
 	    .setup_fd = sp[1],
 	    .dir_fd = dir_fd,
+	    .dir_name = name,
 	    .signals_changed = &z->signals_changed,
 	    /* One uid per concurrent slot: two invocations running at
 	     * once can neither signal each other nor enter each other's
