@@ -148,7 +148,15 @@ static void on_ctrl(struct fbx_zygote *z)
 	z->spare_failures = 0;
 	inv->done_fd = done_fd;
 	inv->token = msg.token;
-	/* The replacement is forked while this one runs on the other core. */
+	/* Our sendmsg woke the job's child, often onto this CPU: forking its
+	 * replacement first would make it wait out our slice. Alone, it goes
+	 * first, and the fork follows on whichever CPU frees up (measured
+	 * with requests 1 ms apart: 662 -> 534 us on a tmpfs tmp base, no
+	 * change back to back). With others running the CPUs are busy
+	 * anyway, and yielding cost 4% of pipelined throughput.
+	 * sched_yield cannot fail on Linux. */
+	if (z->n_active - z->n_spares == 1)
+		(void)sched_yield();
 	fbx_spares_fill(z);
 	return;
 
