@@ -5,8 +5,10 @@
  *   bench BUILD_DIR [N]
  *
  * Prints median and p99 per invocation of a no-op native module through
- * the library and through `forkboxd stdio`, the ratios to the baseline, and
- * the throughput of `forkboxd stdio -j 2` with requests pipelined. */
+ * the library (back to back, and 1 ms apart as a real caller's requests
+ * come, next to a bare fork paced the same way) and through `forkboxd
+ * stdio`, the ratios to the baseline, and the throughput of `forkboxd
+ * stdio -j 2` with requests pipelined. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,10 +44,12 @@ static struct stats summarize(double *v, int n)
 	return s;
 }
 
-static struct stats bench_fork(int n)
+static struct stats bench_fork(int n, useconds_t gap_us)
 {
 	double *v = calloc((size_t)n, sizeof(double));
 	for (int i = 0; i < n; i++) {
+		if (gap_us)
+			usleep(gap_us);
 		double t = now_us();
 		pid_t pid = fork();
 		if (pid == 0)
@@ -58,8 +62,10 @@ static struct stats bench_fork(int n)
 	return s;
 }
 
+/* gap_us: the time between one answer and the next request (0: back to
+ * back); real callers leave one, and an idle CPU then has to wake. */
 static struct stats bench_library(const char *build, const char *tmp_base,
-				  int n)
+				  int n, useconds_t gap_us)
 {
 	char module[4096], zygote[4096];
 	snprintf(module, sizeof(module), "%s/tests/modules/noop.so", build);
@@ -81,6 +87,8 @@ static struct stats bench_library(const char *build, const char *tmp_base,
 	const char *req = "{\"event\": {}}";
 	for (int i = -20; i < n; i++) { /* 20 warm-up calls */
 		char *resp = NULL;
+		if (gap_us)
+			usleep(gap_us);
 		double t = now_us();
 		if (fbx_invoke(sb, req, strlen(req), &resp, &err) < 0 ||
 		    !strstr(resp, "\"ok\"")) {
@@ -209,12 +217,15 @@ int main(int argc, char **argv)
 	 * ext4 (the tmp base is a flag away). */
 	const char *shm =
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm/forkbox-bench" : NULL;
-	struct stats base = bench_fork(n);
-	struct stats lib = bench_library(build, NULL, n);
-	struct stats lib_shm = shm ? bench_library(build, shm, n) : lib;
+	struct stats base = bench_fork(n, 0);
+	struct stats lib = bench_library(build, NULL, n, 0);
+	struct stats lib_shm = shm ? bench_library(build, shm, n, 0) : lib;
+	struct stats lib_gap = bench_library(build, NULL, n, 1000);
+	struct stats fork_gap = bench_fork(n, 1000);
 	struct stats io = bench_stdio(build, NULL, n);
 	struct stats io_shm = shm ? bench_stdio(build, shm, n) : io;
-	struct stats base2 = bench_fork(n); /* the machine may have drifted */
+	struct stats base2 =
+	    bench_fork(n, 0); /* the machine may have drifted */
 	double tput1 = bench_throughput(build, "1", NULL, n * 2);
 	double tput2 = bench_throughput(build, "2", NULL, n * 2);
 	double tput2_shm =
@@ -235,6 +246,11 @@ int main(int argc, char **argv)
 		printf("%-46s %10.0f %10.0f %8.2f\n",
 		       "library, tmp base on tmpfs", lib_shm.median,
 		       lib_shm.p99, lib_shm.median / floor_med);
+	printf("%-46s %10.0f %10.0f %8.2f\n", "library, requests 1 ms apart",
+	       lib_gap.median, lib_gap.p99, lib_gap.median / floor_med);
+	printf("%-46s %10.0f %10.0f %8.2f\n",
+	       "  (bare fork, 1 ms apart, for comparison)", fork_gap.median,
+	       fork_gap.p99, fork_gap.median / floor_med);
 	printf("%-46s %10.0f %10.0f %8.2f\n",
 	       "forkboxd stdio, one request at a time", io.median, io.p99,
 	       io.median / floor_med);
