@@ -132,7 +132,7 @@ void fbxd_options_help(const char *command)
 	    "responses stay in order\n"
 	    "  --spares N               children forked and set up before "
 	    "requests arrive\n"
-	    "                           (default 1; 0 forks each one on "
+	    "                           (default 2; 0 forks each one on "
 	    "demand)\n"
 	    "  --zygote-max-invocations N\n"
 	    "                           replace the zygote by a freshly "

@@ -57,7 +57,7 @@ void fbx_config_init(struct fbx_config *cfg)
 	cfg->max_request_bytes = 6u << 20;
 	cfg->max_result_bytes = 6u << 20;
 	cfg->max_log_bytes = 64u << 10;
-	cfg->spares = 1;
+	cfg->spares = 2;
 	cfg->zygote_max_invocations = 0;
 	cfg->zygote_max_age_s = 0;
 	cfg->log_fd = -1;

@@ -14,7 +14,9 @@
  * is handed over only once nothing of its invocation is alive, chowned to
  * the zygote first, so that the next process of the same uid cannot get in
  * and feed the removal. When the janitor is gone or behind (a full pipe),
- * the zygote removes the dir itself: slower, never lost. */
+ * the zygote removes the dir itself: slower, never lost (a janitor that
+ * dies with names queued leaves them to the zygote too). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -141,6 +143,33 @@ void fbx_janitor_remove(struct fbx_zygote *z, const char *trash)
 			err.msg);
 }
 
+/* What a dead janitor left queued: every ".trash-" dir of the base is a
+ * retired one (another zygote generation's janitor may be removing some
+ * of them too; removal takes ENOENT in its stride). */
+static void remove_all_trash(struct fbx_zygote *z)
+{
+	int fd = openat(z->base_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		fbx_log_errno(z->log_fd, "error", errno,
+			      "listing the tmp base for retired dirs");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, FBX_TMPDIR_TRASH_PREFIX,
+			    strlen(FBX_TMPDIR_TRASH_PREFIX)) != 0)
+			continue;
+		struct fbx_error err = {0};
+		if (fbx_tmpdir_remove(z->base_fd, de->d_name, &err) < 0)
+			fbx_log(z->log_fd, "error",
+				"private dir not fully removed: %s", err.msg);
+	}
+	closedir(d);
+}
+
 void fbx_janitor_lost(struct fbx_zygote *z, int status)
 {
 	fbx_log(z->log_fd, "warn",
@@ -149,6 +178,7 @@ void fbx_janitor_lost(struct fbx_zygote *z, int status)
 		status);
 	z->janitor_pid = 0;
 	fbx_close_fd(&z->janitor_fd);
+	remove_all_trash(z);
 }
 
 void fbx_janitor_stop(struct fbx_zygote *z)

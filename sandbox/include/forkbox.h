@@ -67,7 +67,7 @@ struct fbx_config {
 	size_t max_log_bytes;	  /* kept tail of stdout+stderr; 64 KiB */
 	bool learn;	 /* record every syscall (report.syscalls) instead of
 			    enforcing the policy: for `forkbox policy learn` */
-	unsigned spares; /* children forked and set up ahead of requests; 1 */
+	unsigned spares; /* children forked and set up ahead of requests; 2 */
 	/* Zygote recycling: every child inherits the zygote's address-space
 	 * layout and a runtime's hash secret and random state, drawn once at
 	 * its exec. After this many invocations, or this many seconds since

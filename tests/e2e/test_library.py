@@ -62,7 +62,7 @@ def test_zygote_killed_during_a_request_fails_it_without_hanging():
 
 
 def test_a_spare_child_waits_set_up_and_is_replaced_after_use():
-    with Daemon(module_path=module("counter")) as d:
+    with Daemon("--spares", "1", module_path=module("counter")) as d:
         ok(d.event({}))
         (zygote,) = child_pids(d.proc.pid)
         assert wait_until(lambda: len(invocation_pids(zygote)) == 1)
@@ -89,7 +89,7 @@ def test_a_spare_child_waits_set_up_and_is_replaced_after_use():
 
 
 def test_a_spare_killed_while_idle_does_not_fail_the_next_request():
-    with Daemon(module_path=module("counter")) as d:
+    with Daemon("--spares", "1", module_path=module("counter")) as d:
         ok(d.event({}))
         (zygote,) = child_pids(d.proc.pid)
         assert wait_until(lambda: len(invocation_pids(zygote)) == 1)
@@ -110,6 +110,19 @@ def test_no_spares_forks_on_demand():
         assert ok(d.event({})) == 1
 
 
+def test_two_spares_by_default_and_the_used_one_is_replaced_after_the_answer():
+    with Daemon(module_path=module("counter")) as d:
+        ok(d.event({}))
+        (zygote,) = child_pids(d.proc.pid)
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 2)
+        before = set(invocation_pids(zygote))
+        assert ok(d.event({})) == 1
+        # One of the two ran the request; a new one replaced it.
+        assert wait_until(lambda: len(invocation_pids(zygote)) == 2 and
+                          len(set(invocation_pids(zygote)) & before) == 1)
+        assert "died before its job" not in d.diag()
+
+
 def _slice(pid):
     with open("/proc/%d/sched" % pid) as f:
         for line in f:
@@ -123,7 +136,7 @@ def test_the_zygote_asks_for_a_short_slice_and_its_children_do_not():
         raise Skip("no /proc/PID/sched (CONFIG_SCHED_DEBUG off)")
     if tuple(int(x) for x in os.uname().release.split(".")[:2]) < (6, 12):
         raise Skip("custom EEVDF slices need Linux 6.12")
-    with Daemon(module_path=module("counter")) as d:
+    with Daemon("--spares", "1", module_path=module("counter")) as d:
         ok(d.event({}))
         (zygote,) = child_pids(d.proc.pid)
         assert _slice(zygote) == 100000

@@ -99,9 +99,9 @@ def _stream(jobs):
         for z in set(ppids) - {last}:
             assert _stat(z) is None, (z, _stat(z))
         # No private dir, trash or retired spare's dir is left behind: only
-        # the current zygote's one spare.
+        # the current zygote's two spares (the default).
         base = d.scratch.tmp_base
-        assert wait_until(lambda: not _leftovers(base) and len(_spare_dirs(base)) == 1), \
+        assert wait_until(lambda: not _leftovers(base) and len(_spare_dirs(base)) == 2), \
             os.listdir(base)
         assert private_dirs(base) == []
         assert '"level":"error"' not in d.diag(), d.diag()
