@@ -149,7 +149,7 @@ static void on_ctrl(struct fbx_zygote *z)
 	inv->done_fd = done_fd;
 	inv->token = msg.token;
 	/* With another spare left the next request is covered: the
-	 * replacement is forked once this invocation is answered (reap), so
+	 * replacement is forked once this invocation is answered (finish), so
 	 * that its fork and set-up do not compete with this run for the
 	 * CPUs (2 spares, requests 1 ms apart: 633 -> 462 us; back to back
 	 * 771 -> 676 us; pipelined throughput unchanged). */
