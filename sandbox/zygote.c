@@ -62,6 +62,8 @@ static void kill_by_token(struct fbx_zygote *z, uint64_t token)
 	}
 }
 
+static bool on_setup(struct fbx_zygote *z, struct fbx_invocation *inv);
+
 /* One message from the host: SPAWN (with its fds), KILL or RETIRE. */
 static void on_ctrl(struct fbx_zygote *z)
 {
@@ -133,10 +135,22 @@ static void on_ctrl(struct fbx_zygote *z)
 	int job_fds[3] = {fds[1], fds[2], fds[3]};
 	int rc = fbx_wire_send(inv->setup_sock, &job, sizeof(job), job_fds, 3);
 	if (rc < 0) {
-		/* The spare died while idle: its reaping cleans up. */
+		/* The spare died while idle: its reaping cleans up. A child
+		 * whose set-up failed said why before it died, and the reason
+		 * may still be unread on its socket: report that. */
+		for (int k = 0; k < 4 && inv->setup_sock >= 0 &&
+				on_setup(z, inv);
+		     k++)
+			;
 		fail.setup_errno = -rc;
-		snprintf(fail.msg, sizeof(fail.msg),
-			 "handing the job to the child: %s", strerror(-rc));
+		if (inv->done.flags & FBX_DONE_SETUP_FAILED) {
+			fail.setup_errno = inv->done.setup_errno;
+			memcpy(fail.msg, inv->done.msg, sizeof(fail.msg));
+		} else {
+			snprintf(fail.msg, sizeof(fail.msg),
+				 "handing the job to the child: %s",
+				 strerror(-rc));
+		}
 		fbx_zygote_kill_tree(z, inv);
 		goto refuse;
 	}
@@ -175,8 +189,6 @@ refuse:
 	for (size_t i = 0; i < 4; i++)
 		close(fds[i]);
 }
-
-static bool on_setup(struct fbx_zygote *z, struct fbx_invocation *inv);
 
 static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		   const struct rusage *ru)
