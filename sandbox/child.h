@@ -30,6 +30,7 @@ struct fbx_child_args {
 	const struct fbx_bpf *bpf;
 	const struct fbx_bpf *after_load_bpf; /* len 0 when none */
 	bool seccomp_notify;
+	bool pidns; /* the child is its PID namespace's init */
 	const struct fbx_runtime_ops *runtime;
 	pid_t zygote_pid;
 	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */
@@ -49,6 +50,7 @@ struct fbx_child {
 	char tmp_dir[PATH_MAX + 64];
 	int result_fd;
 	uint32_t timeout_ms;
+	bool stop_at_end;      /* the job asked for it (wire.h) */
 	const char *prestaged; /* the module copied ahead, or NULL */
 };
 

@@ -202,12 +202,15 @@ int fbx_outcome_respond(const struct fbx_outcome *o, char **response,
 		resp.error_message = msg;
 	} else {
 		resp.error_type = "Runtime.ExitError";
-		snprintf(msg, sizeof(msg),
-			 "RequestId: %s Error: Runtime exited with error: exit "
-			 "status %d%s",
-			 o->request_id, WEXITSTATUS(d->wait_status),
-			 o->frame_truncated ? " (after a partial result)"
-					    : " (without a result)");
+		snprintf(
+		    msg, sizeof(msg),
+		    "RequestId: %s Error: Runtime exited with error: exit "
+		    "status %d%s",
+		    o->request_id, WEXITSTATUS(d->wait_status),
+		    o->frame_truncated ? " (after a partial result)"
+		    : (d->flags & FBX_DONE_STOPPED)
+			? " (it stopped itself, SIGSTOP, without an answer)"
+			: " (without a result)");
 		resp.error_message = msg;
 	}
 	*response = fbx_response_build(&resp);

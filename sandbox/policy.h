@@ -111,6 +111,13 @@ enum {
 	/* Compile FBX_ACTION_KILL as SECCOMP_RET_USER_NOTIF so that a
 	 * supervisor holding the listener learns the syscall and kills. */
 	FBX_POLICY_KILL_VIA_NOTIFY = 1u << 0,
+	/* kill(0, SIGSTOP) is let through ahead of the policy's rules: a
+	 * child's last act once its answer is written (child.c, end). It
+	 * stops only the caller's own process group, which holds nothing
+	 * but processes of the same invocation (a group never spans
+	 * sessions, and each child has its own): a module that makes the
+	 * call ends its own invocation early, nothing more. */
+	FBX_POLICY_ALLOW_GROUP_STOP = 1u << 1,
 };
 
 int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,

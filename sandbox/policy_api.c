@@ -23,8 +23,8 @@
 
 /* The flags zygote_init.c compiles with where user notification works;
  * the @after-load stage, added after module code ran, kills plainly. */
-#define ZYGOTE_FLAGS	 FBX_POLICY_KILL_VIA_NOTIFY
-#define AFTER_LOAD_FLAGS 0
+#define ZYGOTE_FLAGS	 (FBX_POLICY_KILL_VIA_NOTIFY | FBX_POLICY_ALLOW_GROUP_STOP)
+#define AFTER_LOAD_FLAGS FBX_POLICY_ALLOW_GROUP_STOP
 
 /* Where a dump goes on to the @after-load stage's filter. */
 #define AFTER_LOAD_LINE                                                        \

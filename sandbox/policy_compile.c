@@ -21,7 +21,9 @@
  *  - @unknown errno N: syscall numbers above the highest one this
  *    libseccomp knows for the native architecture (up to 1024 above it:
  *    new syscalls are numbered sequentially; anything further is not a
- *    syscall on any kernel and gets the default action) return ERRNO(N).
+ *    syscall on any kernel and gets the default action) return ERRNO(N);
+ *  - kill(0, SIGSTOP) allowed, first of all, when a flag asks for it
+ *    (FBX_POLICY_ALLOW_GROUP_STOP, policy.h).
  * The prefix checks the architecture first and otherwise falls through to
  * libseccomp's program, which starts by reloading everything it needs.
  *
@@ -34,6 +36,7 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,12 +378,31 @@ static void emit_rule(struct prog *p, const struct fbx_policy_rule *r,
 	patch(p, skip, false, p->n);
 }
 
-static int build_prefix(const struct fbx_policy *p, struct prog *out)
+/* kill(0, SIGSTOP) -> ALLOW; anything else falls through (two instructions
+ * for every other syscall). Only the low words are compared: the kernel
+ * reads both arguments as int. */
+static void emit_group_stop(struct prog *p)
+{
+	LD(p, offsetof(struct seccomp_data, nr));
+	size_t not_it[3];
+	not_it[0] = JMP(p, BPF_JEQ, (uint32_t)SCMP_SYS(kill), 0, 0);
+	LD(p, arg_word(0, false));
+	not_it[1] = JMP(p, BPF_JEQ, 0, 0, 0);
+	LD(p, arg_word(1, false));
+	not_it[2] = JMP(p, BPF_JEQ, (uint32_t)SIGSTOP, 0, 0);
+	RET(p, SECCOMP_RET_ALLOW);
+	for (size_t i = 0; i < 3; i++)
+		patch(p, not_it[i], false, p->n);
+}
+
+static int build_prefix(const struct fbx_policy *p, unsigned flags,
+			struct prog *out)
 {
 	size_t n_prefix = 0;
 	for (size_t i = 0; i < p->n_rules; i++)
 		n_prefix += fbx_policy_rule_by_hand(&p->rules[i]);
-	if (!n_prefix && p->unknown_errno < 0)
+	bool group_stop = flags & FBX_POLICY_ALLOW_GROUP_STOP;
+	if (!n_prefix && p->unknown_errno < 0 && !group_stop)
 		return 0;
 	size_t *to_end = calloc(n_prefix + 1, sizeof(*to_end));
 	if (!to_end)
@@ -392,6 +414,8 @@ static int build_prefix(const struct fbx_policy *p, struct prog *out)
 	LD(out, offsetof(struct seccomp_data, arch));
 	JMP(out, BPF_JEQ, seccomp_arch_native(), 1, 0);
 	to_end[n_to_end++] = JA(out);
+	if (group_stop)
+		emit_group_stop(out);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		if (fbx_policy_rule_by_hand(&p->rules[i]))
 			emit_rule(out, &p->rules[i], to_end, &n_to_end);
@@ -491,7 +515,7 @@ int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
 	if (rc)
 		return rc;
 	struct prog prog = {0};
-	if (build_prefix(policy, &prog))
+	if (build_prefix(policy, flags, &prog))
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
 	if (!rc)
 		rc = export_bpf(ctx, &prog, err);

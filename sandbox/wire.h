@@ -76,6 +76,9 @@ struct fbx_msg_job {
 	uint32_t type;
 	uint32_t timeout_ms;
 	char tmp_name[40];
+	/* Stop once answered, to be reported before the teardown (child.c,
+	 * end); set when the invocation runs alone. */
+	uint32_t stop_at_end;
 };
 
 struct fbx_msg_ready {
@@ -99,6 +102,8 @@ enum {
 	FBX_DONE_SETUP_FAILED = 1u
 				<< 2, /* the sandbox failed, not the module */
 	FBX_DONE_KILLED = 1u << 3,    /* on the host's request */
+	/* It ended stopped (child.c, end), reported as exit status 0. */
+	FBX_DONE_STOPPED = 1u << 4,
 };
 
 struct fbx_msg_done {

@@ -144,14 +144,17 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	rc = fbx_zygote_amend_policy(policy, z->pid, getppid(), z->janitor_pid,
 				     &err);
 	if (rc == 0)
-		rc = fbx_policy_compile(policy,
-					notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0,
-					&z->bpf, &err);
+		rc = fbx_policy_compile(
+		    policy,
+		    FBX_POLICY_ALLOW_GROUP_STOP |
+			(notify ? FBX_POLICY_KILL_VIA_NOTIFY : 0),
+		    &z->bpf, &err);
 	/* The after-load stage kills plainly: its filter is added after
 	 * module code ran, so no listener of it could be trusted to reach
 	 * us. */
 	if (rc == 0 && policy->after_load)
-		rc = fbx_policy_compile(policy->after_load, 0,
+		rc = fbx_policy_compile(policy->after_load,
+					FBX_POLICY_ALLOW_GROUP_STOP,
 					&z->after_load_bpf, &err);
 	fbx_policy_free(policy);
 	if (rc < 0)

@@ -114,6 +114,36 @@ static size_t list_children(pid_t self, pid_t *out, size_t max)
 	return n;
 }
 
+bool fbx_zygote_has_children(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return true;
+	bool any = false;
+	while (!any) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			any = errno != 0; /* failed part way */
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		char kids[64];
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
+			 pid, de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t len = fd < 0 ? -1 : read(fd, kids, sizeof(kids));
+		if (fd >= 0)
+			close(fd);
+		any = len != 0; /* unreadable counts as having some */
+	}
+	closedir(d);
+	return any;
+}
+
 static uid_t uid_of(pid_t pid)
 {
 	char path[64], line[256];

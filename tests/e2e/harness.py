@@ -171,9 +171,12 @@ def janitors(zygote):
 
 
 def invocation_pids(zygote):
-    """The zygote's children that run (or wait to run) invocations."""
+    """The zygote's children that run (or wait to run) invocations: not
+    its janitor, nor a child already answered and being killed (stopped at
+    its end, or dead and not yet reaped)."""
     jan = janitors(zygote)
-    return [p for p in child_pids(zygote) if p not in jan]
+    return [p for p in child_pids(zygote)
+            if p not in jan and proc_state(p) not in (None, "T", "Z", "X")]
 
 
 def process_names():

@@ -100,6 +100,55 @@ def test_fork_setsid_double_fork_nothing_survives_shared_uid():
     _daemonize_leaves_nothing("--disable-layer", "uid-drop")
 
 
+def test_module_that_stops_itself_before_answering_gets_an_error():
+    # kill(0, SIGSTOP) is how forkbox's runtime ends once it has answered
+    # (every filter lets it through); a module doing it first only ends its
+    # own invocation, without an answer.
+    with Hostile() as d:
+        start = time.monotonic()
+        r = d.act({"do": "stop_self"})
+        assert error_type(r) == "Runtime.ExitError", r
+        assert "without an answer" in r["error"]["errorMessage"], r
+        assert time.monotonic() - start < 2.0
+
+
+def _child_stays(*args):
+    marker = "fbx-stay-%d" % (os.getpid() % 10000)
+    with Hostile(*args) as d:
+        r = d.act({"do": "child_stays", "arg": marker})
+        # The answer stands, and the exit is the runtime's own (code 0),
+        # not the kill that ended the child left running.
+        assert ok(r) == {"forked": 1}, r
+        assert r["report"]["exit"] == {"code": 0}, r
+        survivors = [p for p, n in process_names().items() if n == marker]
+        assert survivors == [], "processes survived the invocation: %s" % survivors
+
+
+def test_child_left_running_at_the_answer_does_not_survive():
+    _child_stays()
+
+
+def test_child_left_running_at_the_answer_does_not_survive_shared_uid():
+    _child_stays("--disable-layer", "uid-drop")
+
+
+def test_child_left_running_at_the_answer_does_not_survive_with_pidns():
+    _child_stays("--enable-layer", "pidns")
+
+
+def test_report_accounts_for_cpu_and_memory_of_the_stopped_child():
+    # Reported from the stopped child (child.c, end) rather than at its
+    # exit: the kernel's usage of it must still be all there.
+    with Hostile() as d:
+        r = d.act({"do": "burn", "mb": 120})
+        assert ok(r) == {"burned_ms": 120}, r
+        assert r["report"]["cpu_ms"] >= 110, r
+        assert r["report"]["exit"] == {"code": 0}, r
+        r = d.act({"do": "memory", "mb": 96})
+        assert ok(r) == {"touched_mb": 96}, r
+        assert r["report"]["max_rss_kb"] >= 96 * 1024, r
+
+
 def _kill_parent_and_all(*args):
     with Hostile(*args) as d:
         zygote = child_pids(d.proc.pid)

@@ -31,6 +31,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event_arg.h"
@@ -159,6 +160,32 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		snprintf(target, sizeof(target), "%s/canary", arg);
 		ok += symlink(target, "canary_link") == 0;
 		return answer("{\"links\": %lld}", ok);
+	} else if (!strcmp(what, "stop_self")) {
+		/* What forkbox's own end does, before any answer. */
+		int rc = kill(0, SIGSTOP);
+		return answer("{\"stop_rc\": %lld}", rc);
+	} else if (!strcmp(what, "child_stays")) {
+		/* A child in the module's own group, alive at the answer:
+		 * the invocation must end it before it is reported. */
+		pid_t pid = fork();
+		if (pid < 0)
+			return answer("{\"fork_errno\": %lld}", errno);
+		if (pid == 0) {
+			prctl(PR_SET_NAME, arg[0] ? arg : "fbx-stayer");
+			for (;;)
+				pause();
+		}
+		return answer("{\"forked\": %lld}", 1);
+	} else if (!strcmp(what, "burn")) {
+		/* mb: milliseconds of CPU to use before answering. */
+		struct timespec t0, t;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+		do
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000 +
+			   (t.tv_nsec - t0.tv_nsec) / 1000000 <
+		       mb);
+		return answer("{\"burned_ms\": %lld}", mb);
 	} else if (!strcmp(what, "ptrace")) {
 		long rc = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
 		return answer("{\"ptrace_rc\": %lld}", rc);

@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "policy_consts.h"
@@ -297,6 +299,92 @@ static void test_compiled_kill_via_notify(void **state)
 	fbx_bpf_free(&b);
 }
 
+/* FBX_POLICY_ALLOW_GROUP_STOP: kill(0, SIGSTOP) passes ahead of every rule,
+ * whatever the policy says of kill; nothing else about kill changes. */
+static void test_compiled_group_stop(void **state)
+{
+	(void)state;
+	const char *texts[] = {
+	    "exit_group\n",
+	    "exit_group\nkill: arg0 > 0; return EPERM\n",
+	    "exit_group\nkill: return EPERM\n",
+	};
+	const uint64_t stop_group[6] = {0, SIGSTOP},
+		       stop_group_hi[6] = {0xffffffff00000000ull,
+					   0x100000000ull | SIGSTOP},
+		       kill_group[6] = {0, SIGKILL}, stop_one[6] = {1, SIGSTOP},
+		       stop_all[6] = {(uint64_t)-1, SIGSTOP};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct fbx_bpf with =
+		    compile_text(texts[i], FBX_POLICY_KILL_VIA_NOTIFY |
+					       FBX_POLICY_ALLOW_GROUP_STOP);
+		struct fbx_bpf without =
+		    compile_text(texts[i], FBX_POLICY_KILL_VIA_NOTIFY);
+		int kill_nr = nr_of("kill");
+		assert_int_equal(
+		    verdict(&with, kill_nr, NATIVE_ARCH, stop_group),
+		    SECCOMP_RET_ALLOW);
+		/* The kernel reads both as int: so does the filter. */
+		assert_int_equal(
+		    verdict(&with, kill_nr, NATIVE_ARCH, stop_group_hi),
+		    SECCOMP_RET_ALLOW);
+		assert_int_not_equal(
+		    verdict(&without, kill_nr, NATIVE_ARCH, stop_group),
+		    SECCOMP_RET_ALLOW);
+		const uint64_t *others[] = {kill_group, stop_one, stop_all};
+		for (size_t k = 0; k < 3; k++)
+			assert_int_equal(
+			    verdict(&with, kill_nr, NATIVE_ARCH, others[k]),
+			    verdict(&without, kill_nr, NATIVE_ARCH, others[k]));
+		assert_int_equal(
+		    verdict(&with, nr_of("getpid"), NATIVE_ARCH, NULL),
+		    SECCOMP_RET_USER_NOTIF);
+		/* Another ABI's kill is still the kernel's to kill. */
+		assert_int_equal(
+		    verdict(&with, 37, AUDIT_ARCH_I386, stop_group),
+		    SECCOMP_RET_KILL_PROCESS);
+		fbx_bpf_free(&with);
+		fbx_bpf_free(&without);
+	}
+}
+
+/* Loaded for real: a child in a process group of its own stops itself
+ * under a policy that allows nothing of kill; kill(0, SIGCONT) still
+ * kills it. */
+static void test_load_group_stop(void **state)
+{
+	SKIP_WITHOUT_SECCOMP();
+	struct fbx_bpf b =
+	    compile_text("exit_group\n", FBX_POLICY_ALLOW_GROUP_STOP);
+	for (int sig = SIGSTOP; sig <= SIGCONT; sig += SIGCONT - SIGSTOP) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct sock_fprog prog = {.len = b.len,
+						  .filter = b.insns};
+			if (setpgid(0, 0) < 0 ||
+			    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+			    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+				    &prog) < 0)
+				_exit(100);
+			syscall(SYS_kill, 0, sig);
+			syscall(SYS_exit_group, 101);
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+		if (sig == SIGSTOP) {
+			assert_true(WIFSTOPPED(status));
+			assert_int_equal(WSTOPSIG(status), SIGSTOP);
+			assert_int_equal(kill(pid, SIGKILL), 0);
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+		} else {
+			assert_true(WIFSIGNALED(status));
+			assert_int_equal(WTERMSIG(status), SIGSYS);
+		}
+	}
+	fbx_bpf_free(&b);
+}
+
 static void test_compiled_unknown(void **state)
 {
 	int max = fbx_policy_max_known_syscall();
@@ -543,12 +631,14 @@ int main(void)
 	    cmocka_unit_test(test_compiled_expressions),
 	    cmocka_unit_test(test_compiled_actions),
 	    cmocka_unit_test(test_compiled_kill_via_notify),
+	    cmocka_unit_test(test_compiled_group_stop),
 	    cmocka_unit_test(test_compiled_unknown),
 	    cmocka_unit_test(test_shipped_policies_compile),
 	    cmocka_unit_test_setup(test_load_rules, seccomp_setup),
 	    cmocka_unit_test_setup(test_load_x32, seccomp_setup),
 	    cmocka_unit_test_setup(test_load_i386, seccomp_setup),
 	    cmocka_unit_test_setup(test_load_unknown_and_notify, seccomp_setup),
+	    cmocka_unit_test_setup(test_load_group_stop, seccomp_setup),
 	    cmocka_unit_test_setup(test_native_policy_in_child, seccomp_setup),
 	};
 	return cmocka_run_group_tests_name("policy_compile", compile, NULL,
