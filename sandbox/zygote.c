@@ -531,5 +531,13 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 				on_listener(z, inv, evs[i].events);
 		}
 	}
+	/* Children reported while stopped are killed but may not be reaped
+	 * yet: they are not left to whoever inherits them. */
+	for (size_t i = 0; i < z->n_invs; i++)
+		if (z->invs[i].used && z->invs[i].draining &&
+		    waitpid(z->invs[i].pid, NULL, __WALL) < 0 &&
+		    errno != ECHILD)
+			fbx_log_errno(z->log_fd, "warn", errno, "reaping %d",
+				      z->invs[i].pid);
 	return 0;
 }
