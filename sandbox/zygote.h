@@ -58,9 +58,10 @@ struct fbx_zygote {
 	size_t n_spares;
 	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;
-	bool retiring;	   /* RETIRE came: finish what runs, then exit */
-	pid_t janitor_pid; /* 0: none, dirs are removed inline */
-	int janitor_fd;	   /* names of dirs to remove, to the janitor */
+	bool retiring;	      /* RETIRE came: finish what runs, then exit */
+	pid_t janitor_pid;    /* 0: none, dirs are removed inline */
+	int janitor_fd;	      /* names of dirs to remove, to the janitor */
+	int64_t last_done_ns; /* when the last report went out */
 };
 
 /* Reads INIT from the control socket, prepares everything, answers READY
