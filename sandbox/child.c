@@ -83,6 +83,21 @@ static void zygote_alive_or_die(const struct fbx_child_args *a)
 	}
 }
 
+/* As zygote_alive_or_die, once the pidfd is closed (fbx_layer_fds_arrange):
+ * in a PID namespace, where the parent's pid cannot be seen, the setup
+ * socket hangs up when the zygote, its only other holder, is gone. */
+static void zygote_alive_after_fds(const struct fbx_child_args *a)
+{
+	if (!a->pidns) {
+		if (getppid() != a->zygote_pid)
+			_exit(125);
+		return;
+	}
+	struct pollfd p = {.fd = FBX_CHILD_FD_SETUP, .events = POLLRDHUP};
+	if (poll(&p, 1, 0) != 0 && (p.revents & (POLLHUP | POLLRDHUP)))
+		_exit(125);
+}
+
 static void load_seccomp(const struct fbx_child_args *a)
 {
 	struct sock_fprog prog = {.len = a->bpf->len, .filter = a->bpf->insns};
@@ -221,9 +236,16 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		_exit(124); /* nothing to report through: fds are in disarray */
 	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)
 		setup_failed(-rc, "setting rlimits");
-	if (a->uid != (uid_t)-1 &&
-	    (rc = fbx_layer_drop_uid(a->uid, a->gid)) < 0)
-		setup_failed(-rc, "dropping to the unprivileged uid");
+	if (a->uid != (uid_t)-1) {
+		if ((rc = fbx_layer_drop_uid(a->uid, a->gid)) < 0)
+			setup_failed(-rc, "dropping to the unprivileged uid");
+		/* The kernel clears the parent-death signal on a change of
+		 * credentials: armed again, and the zygote's death in between
+		 * is caught by a second look. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			setup_failed(errno, "prctl(PR_SET_PDEATHSIG)");
+		zygote_alive_after_fds(a);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		setup_failed(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 	load_seccomp(a);

@@ -176,6 +176,7 @@ static void on_ctrl(struct fbx_zygote *z)
 		close(fds[i]);
 
 	inv->spare = false;
+	inv->stop_at_end = job.stop_at_end != 0;
 	z->n_spares--;
 	z->spare_failures = 0;
 	inv->done_fd = done_fd;
@@ -209,8 +210,8 @@ refuse:
 }
 
 /* Reports an invocation whose child exited, or (stopped) that stopped at its
- * end with no child of its own: that one is killed here, after the report,
- * and its slot (with its uid) drains until it is reaped. */
+ * end with no child of its own and is dying of our SIGKILL (on_stopped): its
+ * slot (with its uid) drains until it is reaped. */
 static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		   const struct rusage *ru, bool stopped)
 {
@@ -270,7 +271,6 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	fbx_close_fd(&inv->done_fd);
 	inv->used = stopped;
 	inv->draining = stopped;
-	pid_t stopped_pid = stopped ? inv->pid : 0;
 	z->n_active--;
 	/* The answer is out: now the replacement spare (on_ctrl), which may
 	 * take this very slot unless it drains (inv, which the slots' growth
@@ -283,20 +283,20 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	fbx_spares_fill(z);
 	if (trash[0])
 		fbx_janitor_remove(z, trash);
-	/* Last: its teardown then competes with neither the report nor the
-	 * next spare's fork (killed before the fork, requests 1 ms apart took
-	 * 50 us longer, not 90 us less). */
-	if (stopped_pid > 0 && kill(stopped_pid, SIGKILL) < 0)
-		fbx_log_errno(z->log_fd, "warn", errno, "kill %d", stopped_pid);
 }
 
 /* A child of ours stopped: a running one has ended (child.c, end; only its
  * own tree can stop it, so a module that does it early only ends its own
- * invocation). Without children of its own, everything left of its tree is
- * ours to sweep, and it is reported now, with the usage the kernel reports
- * for the stopped process (its reaped children included, as at exit). With
- * children it is killed and reported at its exit, their teardown included:
- * the sweep could not reach them before. A stopped spare is of no use. */
+ * invocation). It is killed at once: a stop is not final, and a SIGCONT
+ * (from another process of its uid, or one it arranged, F_SETSIG on a pipe
+ * the host drains once it has the answer) would let it run again, and
+ * fork, after we looked. Dying, it forks no more (the kernel fails a fork
+ * with SIGKILL pending). Asked to stop (job.stop_at_end), one thread
+ * without children, everything left of its tree is ours to
+ * sweep, and it is reported now, with the usage the kernel reports for the
+ * stopped process (its reaped children included, as at exit); its
+ * teardown runs on. Otherwise it is reported at its exit, the teardown of
+ * what it forked included. A stopped spare is of no use. */
 static void on_stopped(struct fbx_zygote *z, struct fbx_invocation *inv,
 		       const struct rusage *ru)
 {
@@ -307,10 +307,22 @@ static void on_stopped(struct fbx_zygote *z, struct fbx_invocation *inv,
 	if (inv->kill_sent || inv->draining)
 		return;
 	inv->ended = true;
-	if (fbx_zygote_has_children(inv->pid))
-		fbx_zygote_kill_tree(z, inv);
-	else
+	if (inv->stop_at_end && kill(inv->pid, SIGKILL) == 0 &&
+	    fbx_zygote_is_lone_thread(inv->pid))
 		finish(z, inv, 0, ru, true);
+	else
+		fbx_zygote_kill_tree(z, inv);
+}
+
+/* A child reported while stopped is gone: what it forked between its stop
+ * and our kill, missed by the sweep at its report (a child of one of its
+ * threads, moving to another as they died), has come to us by now, and is
+ * swept before its uid serves again. */
+static void drained(struct fbx_zygote *z, struct fbx_invocation *inv)
+{
+	inv->pid = 0;
+	(void)fbx_zygote_sweep_orphans(z, inv->uid);
+	inv->used = inv->draining = false;
 }
 
 static void reap(struct fbx_zygote *z)
@@ -337,7 +349,7 @@ static void reap(struct fbx_zygote *z)
 			if (WIFSTOPPED(status))
 				on_stopped(z, inv, &ru);
 			else if (inv->draining)
-				inv->used = inv->draining = false;
+				drained(z, inv);
 			else
 				finish(z, inv, status, &ru, false);
 			break;
@@ -543,12 +555,16 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 		}
 	}
 	/* Children reported while stopped are killed but may not be reaped
-	 * yet: they are not left to whoever inherits them. */
-	for (size_t i = 0; i < z->n_invs; i++)
-		if (z->invs[i].used && z->invs[i].draining &&
-		    waitpid(z->invs[i].pid, NULL, __WALL) < 0 &&
-		    errno != ECHILD)
+	 * yet: neither they nor what they left are left to whoever inherits
+	 * them. */
+	for (size_t i = 0; i < z->n_invs; i++) {
+		struct fbx_invocation *inv = &z->invs[i];
+		if (!inv->used || !inv->draining)
+			continue;
+		if (waitpid(inv->pid, NULL, __WALL) < 0 && errno != ECHILD)
 			fbx_log_errno(z->log_fd, "warn", errno, "reaping %d",
-				      z->invs[i].pid);
+				      inv->pid);
+		drained(z, inv);
+	}
 	return 0;
 }

@@ -30,6 +30,7 @@ struct fbx_invocation {
 	bool ready;	   /* set up to the point of waiting for its job */
 	bool dir_named;	   /* its dir was renamed from .spare-<name> */
 	bool ended;	   /* stopped at its end: its exit is a clean one */
+	bool stop_at_end;  /* its job asked it to stop at its end */
 	/* Reported, its child killed but not yet reaped: the slot (and its
 	 * uid) is not reused until the child is gone. */
 	bool draining;
@@ -121,9 +122,9 @@ void fbx_spares_retire(struct fbx_zygote *z);
 void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv);
 /* owner: only leftovers of that uid, or (uid_t)-1 for all. */
 uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner);
-/* Whether pid has children (zombies included); true when that cannot be
- * read. */
-bool fbx_zygote_has_children(pid_t pid);
+/* Whether pid is one thread without children (zombies count as children);
+ * false when that cannot be read. */
+bool fbx_zygote_is_lone_thread(pid_t pid);
 
 int64_t fbx_now_ns(void);
 

@@ -114,34 +114,33 @@ static size_t list_children(pid_t self, pid_t *out, size_t max)
 	return n;
 }
 
-bool fbx_zygote_has_children(pid_t pid)
+/* More than one thread is not looked into: as they die, a child of one is
+ * handed to another, and could be missed between the two reads. */
+bool fbx_zygote_is_lone_thread(pid_t pid)
 {
-	char path[64];
+	char path[64], kids[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	DIR *d = opendir(path);
 	if (!d)
-		return true;
-	bool any = false;
-	while (!any) {
-		errno = 0;
-		struct dirent *de = readdir(d);
-		if (!de) {
-			any = errno != 0; /* failed part way */
-			break;
-		}
-		if (de->d_name[0] == '.')
-			continue;
-		char kids[64];
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children",
-			 pid, de->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t len = fd < 0 ? -1 : read(fd, kids, sizeof(kids));
-		if (fd >= 0)
-			close(fd);
-		any = len != 0; /* unreadable counts as having some */
-	}
+		return false;
+	int tasks = 0;
+	char tid[24] = "";
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && ++tasks == 1)
+			snprintf(tid, sizeof(tid), "%.16s", de->d_name);
+	bool listed = errno == 0;
 	closedir(d);
-	return any;
+	if (!listed || tasks != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t len = read(fd, kids, sizeof(kids));
+	close(fd);
+	return len == 0;
 }
 
 static uid_t uid_of(pid_t pid)

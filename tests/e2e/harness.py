@@ -172,11 +172,11 @@ def janitors(zygote):
 
 def invocation_pids(zygote):
     """The zygote's children that run (or wait to run) invocations: not
-    its janitor, nor a child already answered and being killed (stopped at
-    its end, or dead and not yet reaped)."""
+    its janitor, nor a child already dead and not yet reaped. A stopped one
+    counts: the zygote kills a child as soon as it sees it stop."""
     jan = janitors(zygote)
     return [p for p in child_pids(zygote)
-            if p not in jan and proc_state(p) not in (None, "T", "Z", "X")]
+            if p not in jan and proc_state(p) not in (None, "Z", "X")]
 
 
 def process_names():

@@ -6,7 +6,8 @@ import socket
 import time
 
 from harness import (Daemon, Scratch, error_type, module, ok, open_fd_count,
-                     private_dirs, process_names, child_pids, wait_until)
+                     private_dirs, process_names, child_pids, proc_state,
+                     wait_until)
 
 
 class Hostile(Daemon):
@@ -134,6 +135,54 @@ def test_child_left_running_at_the_answer_does_not_survive_shared_uid():
 
 def test_child_left_running_at_the_answer_does_not_survive_with_pidns():
     _child_stays("--enable-layer", "pidns")
+
+
+def _resumed_after_the_report(*args):
+    # tests/modules/cont_escape.c: answers, stops itself as forkbox's own
+    # end does, and has a SIGCONT sent to it when the host drains its log
+    # after the report; resumed, it would fork a child that stays.
+    marker = "fbx-cont-%d" % (os.getpid() % 10000)
+    survivors = lambda: [p for p, n in process_names().items() if n == marker]
+    try:
+        with Daemon(*args, module_path=module("cont_escape")) as d:
+            for idle in (0.3, 1.0):
+                r = d.event({"arg": marker})
+                assert ok(r) == {"stopping": 1}, r
+                assert r["report"]["exit"] == {"code": 0}, r
+                time.sleep(idle)
+                assert survivors() == [], "a process outlived its report"
+        assert survivors() == [], "a process outlived the daemon"
+    finally:
+        for pid in survivors():
+            os.kill(pid, 9)
+
+
+def test_child_resumed_after_its_report_is_already_dead():
+    _resumed_after_the_report()
+
+
+def test_child_resumed_after_its_report_is_already_dead_shared_uid():
+    _resumed_after_the_report("--disable-layer", "uid-drop")
+
+
+def test_children_die_with_the_zygote_under_a_uid_of_their_own():
+    # The kernel clears the parent-death signal when a process changes its
+    # uid: a child armed only before its drop would outlive a killed zygote.
+    if os.geteuid() != 0:
+        from harness import Skip
+        raise Skip("children run under a uid of their own only as root")
+    with Hostile("--timeout-ms", "30000") as d:
+        (zygote,) = child_pids(d.proc.pid)
+        d.send_raw(b'{"event": {"do": "spin"}}\n')
+        assert wait_until(lambda: any(proc_state(p) == "R" for p in child_pids(zygote)))
+        children = child_pids(zygote)
+        os.kill(zygote, 9)
+        r = d.read_response()
+        assert r["status"] == "error", r
+        assert wait_until(lambda: all(proc_state(p) in (None, "Z") for p in children)), \
+            [(p, proc_state(p)) for p in children]
+        # The next request gets a new zygote.
+        assert error_type(d.event({"do": "fail", "arg": "again"})) == "MyError"
 
 
 def test_report_accounts_for_cpu_and_memory_of_the_stopped_child():
