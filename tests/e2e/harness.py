@@ -172,11 +172,28 @@ def janitors(zygote):
 
 def invocation_pids(zygote):
     """The zygote's children that run (or wait to run) invocations: not
-    its janitor, nor a child already dead and not yet reaped. A stopped one
-    counts: the zygote kills a child as soon as it sees it stop."""
+    its janitor, nor a child already killed (SIGKILL pending, or exiting)
+    or dead and not yet reaped. A stopped one counts: the zygote kills a
+    child as soon as it sees it stop."""
     jan = janitors(zygote)
     return [p for p in child_pids(zygote)
-            if p not in jan and proc_state(p) not in (None, "Z", "X")]
+            if p not in jan and proc_state(p) not in (None, "Z", "X")
+            and not _dying(p)]
+
+
+def _dying(pid):
+    """SIGKILL pending (bit 8 of a pending mask) or PF_EXITING (0x4 in
+    /proc/PID/stat's flags); a process that vanished is dying too."""
+    # Pending first: SIGKILL leaves the mask as the exit begins.
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            pending = [int(l.split()[1], 16) for l in f
+                       if l.startswith(("SigPnd:", "ShdPnd:"))]
+        with open("/proc/%d/stat" % pid) as f:
+            flags = int(f.read().rsplit(")", 1)[1].split()[6])
+    except (OSError, IndexError, ValueError):
+        return True
+    return bool(flags & 0x4) or any(m & (1 << 8) for m in pending)
 
 
 def process_names():
