@@ -117,7 +117,8 @@ void fbxd_options_help(const char *command)
 	    "                           LC_ALL, TZ, AWS_REGION and Lambda's "
 	    "non-secret ones)\n"
 	    "  --disable-layer L,...    do without layers: uid-drop, "
-	    "seccomp-notify\n"
+	    "seccomp-notify, landlock,\n"
+	    "                           landlock-scope\n"
 	    "  --enable-layer pidns     a PID namespace per invocation (off "
 	    "by default: the\n"
 	    "                           module becomes its init, which "
@@ -196,7 +197,8 @@ static int parse_layers(struct fbxd_options *o, const char *list, bool enable)
 		    bit == FBX_LAYER_SUBREAPER) {
 			fprintf(stderr,
 				"forkboxd: --disable-layer: '%s' is not one of "
-				"pidns, uid-drop, seccomp-notify\n",
+				"pidns, uid-drop, seccomp-notify, landlock, "
+				"landlock-scope\n",
 				tok);
 			return -1;
 		}

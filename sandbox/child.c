@@ -154,9 +154,13 @@ int fbx_child_enter_after_load(const struct fbx_child *c)
 		return 0;
 	struct sock_fprog prog = {.len = c->after_load_bpf->len,
 				  .filter = c->after_load_bpf->insns};
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0
-		   ? -errno
-		   : 0;
+	/* Every thread: the module may have started some while it loaded
+	 * (a constructor, an import), and those would keep the load stage's
+	 * filter. A thread that cannot take it (its id is returned) fails
+	 * the invocation. */
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			  SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	return rc < 0 ? -errno : rc > 0 ? -EAGAIN : 0;
 }
 
 /* Waits for the job and puts its descriptors in place. */
@@ -227,9 +231,15 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	/* Before the descriptors are arranged: the setup socket is still
 	 * where the zygote made it. */
 	struct fbx_error init_err = {0};
+	/* A spare warms up (runtime_python.c) before any layer is in place,
+	 * in its own dir: only where no other module can write there, under
+	 * a uid of its own or Landlock. Else it could swap in the file the
+	 * warm-up imports, to run unfiltered. */
+	bool dir_is_private = a->uid != (uid_t)-1 || a->landlock_abi > 0;
 	if (a->runtime->child_init &&
-	    a->runtime->child_init(a->job_waiting ? -1 : a->setup_fd,
-				   &init_err) < 0)
+	    a->runtime->child_init(
+		a->job_waiting || !dir_is_private ? -1 : a->setup_fd,
+		&init_err) < 0)
 		report_failure(a->setup_fd, init_err.code ? init_err.code : EIO,
 			       init_err.msg);
 	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
@@ -248,6 +258,9 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		setup_failed(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	if (a->landlock_abi > 0 &&
+	    (rc = fbx_layer_landlock(a->landlock_abi)) < 0)
+		setup_failed(-rc, "entering the Landlock domain");
 	load_seccomp(a);
 
 	child.base = a->cfg->tmp_base;

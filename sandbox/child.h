@@ -30,7 +30,8 @@ struct fbx_child_args {
 	const struct fbx_bpf *bpf;
 	const struct fbx_bpf *after_load_bpf; /* len 0 when none */
 	bool seccomp_notify;
-	bool pidns; /* the child is its PID namespace's init */
+	bool pidns;	  /* the child is its PID namespace's init */
+	int landlock_abi; /* 0: no Landlock layer; 5 or less: no scoping */
 	const struct fbx_runtime_ops *runtime;
 	pid_t zygote_pid;
 	int zygote_pidfd; /* -1 when the kernel has no pidfd_open */

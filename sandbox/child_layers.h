@@ -39,4 +39,12 @@ int fbx_layer_cpu_limit(uint32_t timeout_ms);
  * with them go all capabilities. Verified afterwards. */
 int fbx_layer_drop_uid(uid_t uid, gid_t gid);
 
+/* The Landlock ABI this kernel gives, 0 when none (child_landlock.c). */
+int fbx_landlock_abi(void);
+
+/* Writes only beneath the cwd (the private dir) and a few devices, reads
+ * anywhere; from ABI 6 on, signals and abstract unix sockets only within
+ * the child's own process tree. Sets no_new_privs. */
+int fbx_layer_landlock(int abi);
+
 #endif

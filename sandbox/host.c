@@ -432,6 +432,10 @@ const char *fbx_layer_name(unsigned layer)
 		return "uid-drop";
 	case FBX_LAYER_SUBREAPER:
 		return "subreaper";
+	case FBX_LAYER_LANDLOCK:
+		return "landlock";
+	case FBX_LAYER_LANDLOCK_SCOPE:
+		return "landlock-scope";
 	default:
 		return NULL;
 	}

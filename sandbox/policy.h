@@ -45,7 +45,16 @@ enum fbx_cmp_op {
 	FBX_CMP_GE,
 	FBX_CMP_MASKED_SET, /* argN & VALUE: any of the flags set */
 	FBX_CMP_IN,	    /* argN in VALUE: no flag outside VALUE set */
+	/* Not written in policies: added by the zygote (zygote_policy.c) to
+	 * carve pids out of the signal syscalls, where the kernel reads the
+	 * argument as an int and ignores the high word. */
+	FBX_CMP_NE_INT, /* the low 32 bits of argN differ from VALUE */
 };
+
+/* Comparisons a clause may hold once the zygote's guards are added: the
+ * parser allows 16, the guards add up to 3. Beyond it compilation fails;
+ * nothing is ever dropped. */
+#define FBX_POLICY_MAX_CLAUSE_CMPS 24
 
 struct fbx_policy_cmp {
 	unsigned arg; /* 0..5 */

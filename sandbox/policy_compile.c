@@ -137,8 +137,9 @@ bool fbx_policy_rule_by_hand(const struct fbx_policy_rule *rule)
 	for (size_t i = 0; i < rule->n_clauses; i++) {
 		const struct fbx_policy_clause *cl = &rule->clauses[i];
 		for (size_t k = 0; k < cl->n_cmps; k++)
-			if (cl->cmps[k].op == FBX_CMP_MASKED_SET &&
-			    popcount64(cl->cmps[k].value) > 1)
+			if ((cl->cmps[k].op == FBX_CMP_MASKED_SET &&
+			     popcount64(cl->cmps[k].value) > 1) ||
+			    cl->cmps[k].op == FBX_CMP_NE_INT)
 				return true;
 	}
 	for (size_t i = 0; i < rule->n_clauses; i++) {
@@ -308,6 +309,11 @@ static void emit_cmp(struct prog *p, const struct fbx_policy_cmp *c,
 	uint32_t a_hi = arg_word(c->arg, true), a_lo = arg_word(c->arg, false);
 #define FAIL_JT(i) (fails[(*n_fails)++] = (i)*2 + 1)
 #define FAIL_JF(i) (fails[(*n_fails)++] = (i)*2)
+	if (c->op == FBX_CMP_NE_INT) {
+		LD(p, a_lo);
+		FAIL_JT(JMP(p, BPF_JEQ, lo, 0, 0));
+		return;
+	}
 	LD(p, a_hi);
 	switch (c->op) {
 	case FBX_CMP_EQ:
@@ -346,6 +352,8 @@ static void emit_cmp(struct prog *p, const struct fbx_policy_cmp *c,
 		LD(p, a_lo);
 		FAIL_JT(JMP(p, BPF_JSET, ~lo, 0, 0));
 		break;
+	case FBX_CMP_NE_INT:
+		break;
 	}
 #undef FAIL_JT
 #undef FAIL_JF
@@ -362,9 +370,11 @@ static void emit_rule(struct prog *p, const struct fbx_policy_rule *r,
 	size_t skip = JA(p);
 	for (size_t i = 0; i < r->n_clauses; i++) {
 		const struct fbx_policy_clause *cl = &r->clauses[i];
-		size_t fails[16 * 2]; /* MAX_CMPS comparisons, 2 jumps each */
+		/* Two jumps at most per comparison; build_prefix refused
+		 * longer clauses. */
+		size_t fails[FBX_POLICY_MAX_CLAUSE_CMPS * 2];
 		size_t n_fails = 0;
-		for (size_t k = 0; k < cl->n_cmps && k < 16; k++)
+		for (size_t k = 0; k < cl->n_cmps; k++)
 			emit_cmp(p, &cl->cmps[k], fails, &n_fails);
 		RET(p, SECCOMP_RET_ALLOW);
 		for (size_t k = 0; k < n_fails; k++)
@@ -399,8 +409,13 @@ static int build_prefix(const struct fbx_policy *p, unsigned flags,
 			struct prog *out)
 {
 	size_t n_prefix = 0;
-	for (size_t i = 0; i < p->n_rules; i++)
+	for (size_t i = 0; i < p->n_rules; i++) {
 		n_prefix += fbx_policy_rule_by_hand(&p->rules[i]);
+		for (size_t c = 0; c < p->rules[i].n_clauses; c++)
+			if (p->rules[i].clauses[c].n_cmps >
+			    FBX_POLICY_MAX_CLAUSE_CMPS)
+				return -E2BIG;
+	}
 	bool group_stop = flags & FBX_POLICY_ALLOW_GROUP_STOP;
 	if (!n_prefix && p->unknown_errno < 0 && !group_stop)
 		return 0;
@@ -515,7 +530,13 @@ int fbx_policy_compile(const struct fbx_policy *policy, unsigned flags,
 	if (rc)
 		return rc;
 	struct prog prog = {0};
-	if (build_prefix(policy, flags, &prog))
+	int prefix_rc = build_prefix(policy, flags, &prog);
+	if (prefix_rc == -E2BIG)
+		rc = fbx_error_set(err, E2BIG,
+				   "a rule has more than %d comparisons in "
+				   "one alternative",
+				   FBX_POLICY_MAX_CLAUSE_CMPS);
+	else if (prefix_rc)
 		rc = fbx_error_set(err, ENOMEM, "out of memory");
 	if (!rc)
 		rc = export_bpf(ctx, &prog, err);

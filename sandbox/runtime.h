@@ -16,9 +16,10 @@ struct fbx_runtime_ops {
 	/* In the child right after fork, before seccomp and before its job:
 	 * make the runtime usable in a forked process. job_fd: the socket
 	 * its job will come on, readable once the job is there (-1: forked
-	 * for a job already waiting); warming up is worth it only while no
-	 * job waits. 0, or -errno with err filled. NULL when there is
-	 * nothing to do. */
+	 * for a job already waiting, or its dir is not private enough to
+	 * warm up in before the layers, child.c); warming up is worth it
+	 * only while no job waits. 0, or -errno with err filled. NULL when
+	 * there is nothing to do. */
 	int (*child_init)(int job_fd, struct fbx_error *err);
 	/* In the child, under seccomp, as the unprivileged user, with the
 	 * job: put the module into the private dir. A module problem

@@ -313,3 +313,34 @@ int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,
 	}
 	return rc;
 }
+
+int fbx_tmpdir_spare_untouched(int base_fd, const char *name, dev_t dev,
+			       ino_t ino, const char *allowed)
+{
+	int fd = openat(base_fd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino ||
+	    (st.st_mode & 07777) != 0700) {
+		close(fd);
+		return 0;
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	int untouched = 1;
+	struct dirent *de;
+	errno = 0;
+	while (untouched && (de = readdir(d)))
+		untouched = !strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, "..") ||
+			    (allowed && !strcmp(de->d_name, allowed));
+	if (errno)
+		untouched = 0;
+	closedir(d);
+	return untouched;
+}

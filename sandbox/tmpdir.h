@@ -88,4 +88,11 @@ int fbx_tmpdir_retire(int base_fd, const char *name,
  * number of fds and bounded C stack. */
 int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err);
 
+/* 1 when the dir name in base_fd is still the one made (dev, ino), mode
+ * 0700, and holds nothing but allowed (a file name, or NULL for none);
+ * else 0. For dirs made ahead where another process of ours could reach
+ * them (zygote_spare.c). */
+int fbx_tmpdir_spare_untouched(int base_fd, const char *name, dev_t dev,
+			       ino_t ino, const char *allowed);
+
 #endif

@@ -35,6 +35,8 @@ struct fbx_invocation {
 	 * uid) is not reused until the child is gone. */
 	bool draining;
 	char name[FBX_TMPDIR_NAME_LEN + 1]; /* its private dir's uuid */
+	dev_t dir_dev; /* its dir as made, to tell whether it was swapped */
+	ino_t dir_ino;
 	struct fbx_msg_done done;
 };
 
@@ -43,11 +45,13 @@ struct fbx_zygote {
 	int epfd;
 	int sigfd;
 	int base_fd;
+	mode_t base_mode; /* as found at the start, restored if changed */
 	int lock_fd;
 	int self_pidfd;
 	int log_fd;
 	pid_t pid;
 	uint32_t layers;
+	int landlock_abi;	  /* what the kernel gives, 0 when none */
 	sigset_t signals_changed; /* dispositions changed since exec */
 	struct fbx_msg_init cfg;
 	struct fbx_bpf bpf;

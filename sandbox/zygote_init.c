@@ -10,10 +10,12 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_layers.h"
 #include "log.h"
 #include "runtime.h"
 #include "sched_slice.h"
@@ -110,6 +112,10 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 
 	if (fbx_tmpdir_base_open(z->cfg.tmp_base, &z->base_fd, &err) < 0)
 		return ready_failed(z, err.code, err.msg);
+	struct stat base_st;
+	if (fstat(z->base_fd, &base_st) < 0)
+		return ready_failed(z, errno, "fstat of the tmp base");
+	z->base_mode = base_st.st_mode & 07777;
 	size_t swept = 0;
 	int rc;
 	if (fbx_tmpdir_base_lock_and_sweep(z->base_fd, &z->lock_fd, &swept,
@@ -166,6 +172,12 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 		z->layers |= FBX_LAYER_PIDNS;
 	if (z->cfg.run_uid >= 0)
 		z->layers |= FBX_LAYER_UID_DROP;
+	z->landlock_abi = fbx_landlock_abi();
+	if (!(off & FBX_LAYER_LANDLOCK) && z->landlock_abi >= 1) {
+		z->layers |= FBX_LAYER_LANDLOCK;
+		if (!(off & FBX_LAYER_LANDLOCK_SCOPE) && z->landlock_abi >= 6)
+			z->layers |= FBX_LAYER_LANDLOCK_SCOPE;
+	}
 
 	if (z->runtime->zygote_init &&
 	    z->runtime->zygote_init(&z->cfg, z->base_fd, z->log_fd, &err) < 0)

@@ -83,6 +83,8 @@ static int add_handover_rules(struct fbx_policy *p, struct fbx_error *err)
 static int append_cmp(struct fbx_policy_clause *c, enum fbx_cmp_op op,
 		      uint64_t value)
 {
+	if (c->n_cmps >= FBX_POLICY_MAX_CLAUSE_CMPS)
+		return -E2BIG;
 	struct fbx_policy_cmp *cmps =
 	    realloc(c->cmps, (c->n_cmps + 1) * sizeof(*cmps));
 	if (!cmps)
@@ -97,7 +99,9 @@ static int append_cmp(struct fbx_policy_clause *c, enum fbx_cmp_op op,
  * tid; the zygote, its janitor and the host are single processes whose
  * main thread id is their pid). Where the policy allows such a syscall,
  * their pids are carved out of every alternative; an unconditional allow
- * becomes "allowed unless aimed at them, else EPERM". Without a uid of its
+ * becomes "allowed unless aimed at them, else EPERM". Only the low word is
+ * compared: the kernel reads the pid as an int, so (1 << 32) | pid must not
+ * pass as another pid. Without a uid of its
  * own (no root, as in Lambda) this is what keeps a module from killing the
  * process that serves every other invocation. */
 static int guard_signals(struct fbx_policy *p, const pid_t *guarded,
@@ -122,13 +126,25 @@ static int guard_signals(struct fbx_policy *p, const pid_t *guarded,
 					r->else_errno = EPERM;
 			}
 			for (size_t c = 0; c < r->n_clauses; c++)
-				for (size_t g = 0; g < n_guarded; g++)
-					if (append_cmp(
-						&r->clauses[c], FBX_CMP_NE,
-						(uint64_t)guarded[g]) < 0)
+				for (size_t g = 0; g < n_guarded; g++) {
+					int rc = append_cmp(
+					    &r->clauses[c], FBX_CMP_NE_INT,
+					    (uint32_t)guarded[g]);
+					if (rc == -E2BIG)
+						return fbx_error_set(
+						    err, E2BIG,
+						    "%s:%u: '%s' has too many "
+						    "comparisons to guard the "
+						    "zygote's pids (at most "
+						    "%d)",
+						    r->file, r->line, r->name,
+						    FBX_POLICY_MAX_CLAUSE_CMPS -
+							(int)n_guarded);
+					if (rc < 0)
 						return fbx_error_set(
 						    err, ENOMEM,
 						    "out of memory");
+				}
 		}
 	}
 	return 0;

@@ -15,11 +15,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "runtime.h"
 #include "zygote.h"
 
 static struct fbx_invocation *inv_alloc(struct fbx_zygote *z, size_t *slot)
@@ -85,9 +87,10 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	}
 	int dir_fd = openat(z->base_fd, spare_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat dir_st;
 	/* Our end non-blocking: a dead child's last message is read at its
 	 * reaping, when nothing may be left to read (zygote.c, finish). */
-	if (dir_fd < 0 ||
+	if (dir_fd < 0 || fstat(dir_fd, &dir_st) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
 		*err = errno;
@@ -105,6 +108,10 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	    .after_load_bpf = &z->after_load_bpf,
 	    .seccomp_notify = z->layers & FBX_LAYER_SECCOMP_NOTIFY,
 	    .pidns = z->layers & FBX_LAYER_PIDNS,
+	    .landlock_abi = !(z->layers & FBX_LAYER_LANDLOCK) ? 0
+			    : (z->layers & FBX_LAYER_LANDLOCK_SCOPE)
+				? z->landlock_abi
+				: (z->landlock_abi < 5 ? z->landlock_abi : 5),
 	    .runtime = z->runtime,
 	    .zygote_pid = z->pid,
 	    .zygote_pidfd = z->self_pidfd,
@@ -138,6 +145,8 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	inv->pid = pid;
 	inv->uid = uid;
 	snprintf(inv->name, sizeof(inv->name), "%s", name);
+	inv->dir_dev = dir_st.st_dev;
+	inv->dir_ino = dir_st.st_ino;
 	inv->done_fd = -1;
 	inv->setup_sock = sp[0];
 	inv->listener = -1;
@@ -182,6 +191,42 @@ static bool spare_alive(const struct fbx_invocation *inv)
 }
 
 /* Prefers a spare that is fully set up (it said READY). */
+/* Without a uid of their own or Landlock, modules have our uid: one could
+ * have written into a spare's dir (code its job would import), swapped the
+ * dir, or changed the tmp base's mode. Checked at hand-over, when with one
+ * invocation at a time no module code runs (-j 1; with more, one running
+ * beside could still do it then: README, Isolation). */
+static bool spare_dir_intact(struct fbx_zygote *z, struct fbx_invocation *inv)
+{
+	if (z->cfg.run_uid >= 0 || (z->layers & FBX_LAYER_LANDLOCK))
+		return true;
+	struct stat st;
+	if (fstat(z->base_fd, &st) == 0 &&
+	    (st.st_mode & 07777) != z->base_mode) {
+		fbx_log(z->log_fd, "warn",
+			"the tmp base's mode was changed to %04o (by a module "
+			"of our uid): set back to %04o",
+			(unsigned)(st.st_mode & 07777), (unsigned)z->base_mode);
+		if (fchmod(z->base_fd, z->base_mode) < 0)
+			fbx_log_errno(z->log_fd, "error", errno,
+				      "chmod of the tmp base");
+	}
+	char spare_name[FBX_TMPDIR_SPARE_LEN + 1];
+	snprintf(spare_name, sizeof(spare_name), "%s%s",
+		 FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	const char *module = z->cfg.module_path[0]
+				 ? fbx_runtime_base_name(z->cfg.module_path)
+				 : NULL;
+	if (fbx_tmpdir_spare_untouched(z->base_fd, spare_name, inv->dir_dev,
+				       inv->dir_ino, module))
+		return true;
+	fbx_log(z->log_fd, "warn",
+		"spare %d: its private dir was changed by another process of "
+		"our uid; the spare is discarded",
+		(int)inv->pid);
+	return false;
+}
+
 struct fbx_invocation *fbx_spare_take(struct fbx_zygote *z)
 {
 	struct fbx_invocation *fallback = NULL;
@@ -192,6 +237,11 @@ struct fbx_invocation *fbx_spare_take(struct fbx_zygote *z)
 			continue;
 		if (!spare_alive(inv)) {
 			inv->spare_failed = true;
+			continue;
+		}
+		if (!spare_dir_intact(z, inv)) {
+			inv->spare_failed = true;
+			fbx_zygote_kill_tree(z, inv);
 			continue;
 		}
 		if (inv->ready)

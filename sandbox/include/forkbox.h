@@ -35,6 +35,10 @@ enum fbx_layer {
 	FBX_LAYER_PIDNS = 1u << 2,    /* a PID namespace per invocation */
 	FBX_LAYER_UID_DROP = 1u << 3, /* a uid of its own per concurrent slot */
 	FBX_LAYER_SUBREAPER = 1u << 4, /* orphans come back to be killed */
+	FBX_LAYER_LANDLOCK = 1u << 5,  /* writes only inside the private dir */
+	/* Signals and abstract unix sockets only within the invocation's own
+	 * process tree (Landlock ABI 6, Linux 6.12). */
+	FBX_LAYER_LANDLOCK_SCOPE = 1u << 6,
 };
 
 /* Configuration of a sandbox handle. Start from fbx_config_init(); every

@@ -222,13 +222,27 @@ def test_kill_parent_and_kill_minus_one_leave_daemon_and_zygote():
 def test_kill_parent_and_kill_minus_one_with_a_shared_uid():
     # As in Lambda: no uid of its own, so only the policy's guards (the
     # zygote's and the host's pids carved out of kill/tgkill/tkill, no
-    # pid <= 0) keep the zygote alive.
-    with Hostile("--disable-layer", "uid-drop") as d:
+    # pid <= 0) keep the zygote alive (Landlock's scoping, which would
+    # refuse these too, is off to test the guards alone).
+    with Hostile("--disable-layer", "uid-drop,landlock-scope") as d:
         zygote = child_pids(d.proc.pid)
         for act in ("kill_parent", "kill_all"):
             r = d.act({"do": act})
             assert ok(r) == {"kill_rc": -1}, r
             assert child_pids(d.proc.pid) == zygote
+
+
+def test_signal_guards_see_pids_as_the_kernel_does():
+    # tgkill reads its tgid as an int: (1 << 32) | pid is that pid. The
+    # guard compares the low word, so the zygote and forkboxd stay out of
+    # reach; the module's own pid, the same way, is reachable.
+    with Hostile("--disable-layer", "uid-drop,landlock-scope") as d:
+        (zygote,) = child_pids(d.proc.pid)
+        for target in (zygote, d.proc.pid):
+            r = ok(d.act({"do": "tgkill_high", "mb": target}))
+            assert r == {"tgkill_errno": 1}, (target, r)  # EPERM
+        assert ok(d.act({"do": "tgkill_high", "mb": 0})) == {"tgkill_errno": 0}
+        assert child_pids(d.proc.pid) == [zygote]
 
 
 def test_kill_parent_and_kill_minus_one_with_pidns():
@@ -375,3 +389,12 @@ def test_exit_without_result_and_null_result():
         r = d.act({"do": "fail", "arg": "x"})
         assert r["error"] == {"errorType": "MyError", "errorMessage": "failed on purpose: x",
                               "stackTrace": []}, r
+
+
+def test_no_set_uid_or_set_gid_file_can_be_made():
+    # The policies refuse the set-id bits to open and chmod: a set-uid copy
+    # of a program, left where another user can run it, would run as the
+    # slot's uid.
+    with Hostile() as d:
+        r = ok(d.act({"do": "setuid_file"}))
+        assert r == {"open": 1, "chmod": 1, "plain": 0}, r  # EPERM

@@ -82,6 +82,23 @@ def test_strict_policy_allows_only_read_write_exit_after_load():
             assert ok(d.event({"sys": "noop"})) == {"rc": 0, "errno": 0}
 
 
+def test_after_load_stage_covers_threads_started_while_loading():
+    # tests/modules/loader_thread.c starts a thread from a constructor that
+    # opens a file once the entry runs: under the after-load stage it is
+    # refused like the entry itself (SECCOMP_FILTER_FLAG_TSYNC), and the
+    # entry never gets what it read.
+    from harness import ROOT
+    import os
+    strict = os.path.join(ROOT, "policies", "strict.policy")
+    with Daemon("--policy", strict, module_path=module("loader_thread")) as d:
+        r = d.event({})
+        assert error_type(r) == "Forkbox.SyscallDenied", r
+        assert r["report"]["exit"] == {"signal": "SIGSYS"}, r
+    # Without the stage the same thread reads the file.
+    with Daemon(module_path=module("loader_thread")) as d:
+        assert ok(d.event({}))["read_by_loader_thread"] > 0
+
+
 def test_native_network_policy_allows_outbound_tcp_udp_only():
     import os
     import socket

@@ -20,6 +20,7 @@
  *               the errno
  *   echo        return the event's exact text */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,6 +32,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +80,43 @@ static char *fill(size_t bytes)
 	s[bytes + 1] = '"';
 	s[bytes + 2] = '\0';
 	return s;
+}
+
+/* Where the tmp base can be listed (a module of the daemon's own uid), a
+ * file in each dir made ahead for a later invocation would be that
+ * invocation's to find. */
+static char *plant_spares(void)
+{
+	const char *own = getenv("FORKBOX_TMP_DIR");
+	char base[1024];
+	snprintf(base, sizeof(base), "%s", own ? own : ".");
+	char *slash = strrchr(base, '/');
+	if (slash)
+		*slash = '\0';
+	DIR *d = opendir(base);
+	if (!d)
+		return answer("{\"list_errno\": %lld}", errno);
+	long long spares = 0, planted = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, ".spare-", 7) != 0)
+			continue;
+		spares++;
+		char path[2048];
+		snprintf(path, sizeof(path), "%s/%s/planted.py", base,
+			 de->d_name);
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			planted++;
+			close(fd);
+		}
+	}
+	closedir(d);
+	char *out = malloc(96);
+	if (out)
+		snprintf(out, 96, "{\"spares\": %lld, \"planted\": %lld}",
+			 spares, planted);
+	return out;
 }
 
 char *handler(const char *event, size_t len, fbx_context *ctx)
@@ -204,6 +243,61 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 			return NULL;
 		}
 		return strdup(event);
+	} else if (!strcmp(what, "create")) {
+		/* arg: a file to create and write, anywhere. */
+		int fd =
+		    open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int e = fd < 0 ? errno : 0;
+		if (fd >= 0 && write(fd, "x", 1) != 1)
+			e = errno;
+		if (fd >= 0)
+			close(fd);
+		return answer("{\"create_errno\": %lld}", e);
+	} else if (!strcmp(what, "rename")) {
+		char to[1024] = "";
+		event_str(event, "to", to, sizeof(to));
+		int rc = rename(arg, to);
+		return answer("{\"rename_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "setuid_file")) {
+		/* A set-uid file made in its dir, by open and by chmod: run
+		 * by another user it would run as this child's uid. */
+		int fd = open("suid", O_WRONLY | O_CREAT | O_CLOEXEC, 04755);
+		int open_errno = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		fd = open("plain", O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+		if (fd >= 0)
+			close(fd);
+		int chmod_errno = chmod("plain", 04755) < 0 ? errno : 0;
+		int plain_errno = chmod("plain", 0700) < 0 ? errno : 0;
+		char *out = malloc(128);
+		if (out)
+			snprintf(out, 128,
+				 "{\"open\": %d, \"chmod\": %d, \"plain\": %d}",
+				 open_errno, chmod_errno, plain_errno);
+		return out;
+	} else if (!strcmp(what, "rename_own")) {
+		/* Its private dir, moved to "<name>-kept" beside it. */
+		const char *own = getenv("FORKBOX_TMP_DIR");
+		char to[1100];
+		snprintf(to, sizeof(to), "%s-kept", own ? own : ".");
+		int rc = own ? rename(own, to) : -1;
+		return answer("{\"rename_errno\": %lld}",
+			      rc < 0 ? (own ? errno : ENOENT) : 0);
+	} else if (!strcmp(what, "plant_spares")) {
+		return plant_spares();
+	} else if (!strcmp(what, "tgkill_high")) {
+		/* tgkill(pid | 1 << 32, pid, 0) on pid mb (0: its own): the
+		 * kernel reads the tgid as an int, so this is pid. */
+		pid_t pid = mb ? (pid_t)mb : getpid();
+		long rc =
+		    syscall(SYS_tgkill, (1L << 32) | (long)pid, (long)pid, 0L);
+		return answer("{\"tgkill_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "signal0")) {
+		/* mb: a pid (0: its own); signal 0 only asks whether it
+		 * could be signalled. */
+		int rc = kill(mb ? (pid_t)mb : getpid(), 0);
+		return answer("{\"signal_errno\": %lld}", rc < 0 ? errno : 0);
 	} else if (!strcmp(what, "read")) {
 		int fd = open(arg, O_RDONLY);
 		if (fd < 0)
