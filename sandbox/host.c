@@ -288,6 +288,7 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 		return fbx_error_set(err, ENOMEM, "out of memory");
 	sb->cfg = *cfg;
 	sb->ctrl = -1;
+	sb->uid_block_lock = -1;
 	pthread_mutex_init(&sb->lock, NULL);
 	int rc = 0;
 	sb->runtime = strdup(cfg->runtime ? cfg->runtime : "native");
@@ -375,8 +376,14 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	 * invocations signal each other and enter each other's dirs. */
 	bool drop =
 	    geteuid() == 0 && !(cfg->disable_layers & FBX_LAYER_UID_DROP);
-	in->run_uid = drop ? FBX_RUN_UID_BASE : -1;
-	in->run_gid = drop ? FBX_RUN_UID_BASE : -1;
+	if (drop && (rc = fbx_host_claim_uid_block(
+			 &sb->uid_block, &sb->uid_block_lock, err)) < 0)
+		goto fail;
+	in->run_uid = drop ? FBX_RUN_UID_BASE + (int32_t)(sb->uid_block *
+							  FBX_UID_BLOCK_RANGES *
+							  FBX_RUN_UID_SPAN)
+			   : -1;
+	in->run_gid = in->run_uid;
 	in->disable_layers = cfg->disable_layers;
 
 	pthread_mutex_lock(&sb->lock);
@@ -408,6 +415,8 @@ void fbx_close(fbx_sandbox *sb)
 	free(sb->entry);
 	free(sb->function_name);
 	free(sb->zygote_path);
+	if (sb->uid_block_lock >= 0)
+		close(sb->uid_block_lock);
 	free(sb);
 }
 

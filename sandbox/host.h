@@ -27,6 +27,17 @@ struct fbx_retired {
  * zygote lives at most as long as its slowest invocation (the timeout). */
 #define FBX_MAX_RETIRED 8
 
+/* A handle's uid ranges (root only): block b holds ranges b * (
+ * FBX_MAX_RETIRED + 1) onwards, FBX_RUN_UID_SPAN uids each; 1024 blocks
+ * stay below 2^32 - 1 (host_uid_block.c). */
+#define FBX_UID_BLOCKS	     1024
+#define FBX_UID_BLOCK_RANGES (FBX_MAX_RETIRED + 1)
+
+/* Claims a block no other handle on this machine holds: *block, and the
+ * lock to keep open as long as the handle lives. 0 or -errno. */
+int fbx_host_claim_uid_block(unsigned *block, int *lock_fd,
+			     struct fbx_error *err);
+
 struct fbx_sandbox {
 	pthread_mutex_t lock;  /* guards everything about the zygote */
 	struct fbx_config cfg; /* strings below are owned copies */
@@ -47,6 +58,8 @@ struct fbx_sandbox {
 	unsigned zygote_invocations;
 	int64_t zygote_started_ns;
 	unsigned uid_range; /* the current zygote's: INIT's run_uid */
+	unsigned uid_block; /* this handle's (host_uid_block.c) */
+	int uid_block_lock; /* -1 when it runs no children under uids */
 	struct fbx_retired retired[FBX_MAX_RETIRED];
 	size_t n_retired;
 	uint64_t recycle_waiting_gen; /* said so for this gen: log it once */

@@ -134,7 +134,9 @@ static void set_uid_range(struct fbx_sandbox *sb, unsigned range)
 	if (sb->init.run_uid < 0)
 		return; /* children keep the zygote's uid: nothing to split */
 	sb->init.run_uid =
-	    FBX_RUN_UID_BASE + (int32_t)(range * FBX_RUN_UID_SPAN);
+	    FBX_RUN_UID_BASE +
+	    (int32_t)((sb->uid_block * FBX_UID_BLOCK_RANGES + range) *
+		      FBX_RUN_UID_SPAN);
 	sb->init.run_gid = sb->init.run_uid;
 }
 

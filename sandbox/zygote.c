@@ -251,6 +251,7 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	 * dir is gone from its path. */
 	struct fbx_error err = {0};
 	char trash[FBX_TMPDIR_TRASH_LEN + 1] = "";
+	fbx_zygote_base_mode_restore(z);
 	if (fbx_tmpdir_retire(z->base_fd, inv->name, trash, &err) < 0) {
 		trash[0] = '\0';
 		if (fbx_tmpdir_remove(z->base_fd, inv->name, &err) < 0) {

@@ -121,6 +121,10 @@ void fbx_spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
 		    int status);
 void fbx_spares_retire(struct fbx_zygote *z);
 
+/* Sets the tmp base's mode back if a module of our uid changed it
+ * (zygote_spare.c). */
+void fbx_zygote_base_mode_restore(struct fbx_zygote *z);
+
 /* Kills what is left of an invocation's process tree and reaps the
  * orphans it left (zygote_reap.c). */
 void fbx_zygote_kill_tree(struct fbx_zygote *z, struct fbx_invocation *inv);

@@ -53,6 +53,24 @@ static pid_t fork_child(bool pidns)
 			      NULL, NULL);
 }
 
+/* Modules of our uid own the tmp base as we do, and Landlock has no say
+ * over modes: one that took our write permission away would fail every
+ * later invocation. Set back before each use of the base. */
+void fbx_zygote_base_mode_restore(struct fbx_zygote *z)
+{
+	struct stat st;
+	if (z->cfg.run_uid >= 0 || fstat(z->base_fd, &st) < 0 ||
+	    (st.st_mode & 07777) == z->base_mode)
+		return;
+	fbx_log(z->log_fd, "warn",
+		"the tmp base's mode was changed to %04o (by a module of our "
+		"uid): set back to %04o",
+		(unsigned)(st.st_mode & 07777), (unsigned)z->base_mode);
+	if (fchmod(z->base_fd, z->base_mode) < 0)
+		fbx_log_errno(z->log_fd, "error", errno,
+			      "chmod of the tmp base");
+}
+
 /* Forks a child that sets itself up and waits for a job. */
 struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 				      int *err)
@@ -80,6 +98,7 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	gid_t gid = z->cfg.run_gid >= 0 ? (gid_t)z->cfg.run_gid + (gid_t)slot
 					: (gid_t)-1;
 	struct fbx_error e = {0};
+	fbx_zygote_base_mode_restore(z);
 	if (fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
 		fbx_log(z->log_fd, "error", "%s", e.msg);
 		*err = e.code;
@@ -192,25 +211,15 @@ static bool spare_alive(const struct fbx_invocation *inv)
 
 /* Prefers a spare that is fully set up (it said READY). */
 /* Without a uid of their own or Landlock, modules have our uid: one could
- * have written into a spare's dir (code its job would import), swapped the
- * dir, or changed the tmp base's mode. Checked at hand-over, when with one
- * invocation at a time no module code runs (-j 1; with more, one running
- * beside could still do it then: README, Isolation). */
+ * have written into a spare's dir (code its job would import) or swapped
+ * the dir. Checked at hand-over, when with one invocation at a time no
+ * module code runs (-j 1; with more, one running beside could still do it
+ * then: README, Isolation). */
 static bool spare_dir_intact(struct fbx_zygote *z, struct fbx_invocation *inv)
 {
+	fbx_zygote_base_mode_restore(z);
 	if (z->cfg.run_uid >= 0 || (z->layers & FBX_LAYER_LANDLOCK))
 		return true;
-	struct stat st;
-	if (fstat(z->base_fd, &st) == 0 &&
-	    (st.st_mode & 07777) != z->base_mode) {
-		fbx_log(z->log_fd, "warn",
-			"the tmp base's mode was changed to %04o (by a module "
-			"of our uid): set back to %04o",
-			(unsigned)(st.st_mode & 07777), (unsigned)z->base_mode);
-		if (fchmod(z->base_fd, z->base_mode) < 0)
-			fbx_log_errno(z->log_fd, "error", errno,
-				      "chmod of the tmp base");
-	}
 	char spare_name[FBX_TMPDIR_SPARE_LEN + 1];
 	snprintf(spare_name, sizeof(spare_name), "%s%s",
 		 FBX_TMPDIR_SPARE_PREFIX, inv->name);

@@ -143,3 +143,13 @@ def test_a_module_cannot_signal_the_hosts_threads():
         target = _host_thread(d)
         r = ok(d.event({"do": "signal0", "mb": target}))
         assert r["signal_errno"] == 0, (target, r)
+
+
+def test_a_tmp_base_made_unwritable_by_a_module_is_set_back():
+    # Landlock has no say over modes: a module of the daemon's uid can
+    # chmod the base it owns; the zygote sets it back before using it.
+    with Daemon("--disable-layer", "uid-drop", module_path=module("hostile")) as d:
+        assert ok(d.event({"do": "chmod_base", "mb": 500})) == {"chmod_errno": 0}
+        for _ in range(3):
+            assert ok(d.event({"do": "create", "arg": "x"})) == {"create_errno": 0}
+        assert "set back to" in d.diag()

@@ -117,3 +117,19 @@ def test_a_dead_janitor_means_dirs_are_removed_inline():
             assert not os.path.exists(r["cwd"])
             assert wait_until(lambda: _trash(d.scratch.tmp_base) == [])
         assert janitors(zygote) == []
+
+
+def test_two_root_daemons_run_their_modules_under_different_uids():
+    # Each handle claims a block of slot uids machine-wide (flock on
+    # /run/forkbox/uid-block-N.lock): two daemons' modules could otherwise
+    # signal each other's invocations. A block is free again at exit.
+    if os.geteuid() != 0:
+        from harness import Skip
+        raise Skip("slot uids are root's")
+    with Daemon(module_path=module("inspect")) as a:
+        uid_a = ok(a.event({}))["uid"]
+        with Daemon(module_path=module("inspect")) as b:
+            uid_b = ok(b.event({}))["uid"]
+            assert uid_a != uid_b and abs(uid_a - uid_b) >= 65536, (uid_a, uid_b)
+    with Daemon(module_path=module("inspect")) as c:
+        assert ok(c.event({}))["uid"] == uid_a

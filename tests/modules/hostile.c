@@ -284,6 +284,16 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		int rc = own ? rename(own, to) : -1;
 		return answer("{\"rename_errno\": %lld}",
 			      rc < 0 ? (own ? errno : ENOENT) : 0);
+	} else if (!strcmp(what, "chmod_base")) {
+		/* The tmp base (its dir's parent) to mode mb (octal digits
+		 * read as decimal: 500 is 0500). */
+		char base[1024];
+		const char *own = getenv("FORKBOX_TMP_DIR");
+		snprintf(base, sizeof(base), "%s/..", own ? own : ".");
+		mode_t mode =
+		    (mode_t)(mb / 100 * 64 + mb / 10 % 10 * 8 + mb % 10);
+		int rc = chmod(base, mode);
+		return answer("{\"chmod_errno\": %lld}", rc < 0 ? errno : 0);
 	} else if (!strcmp(what, "plant_spares")) {
 		return plant_spares();
 	} else if (!strcmp(what, "tgkill_high")) {
