@@ -74,12 +74,12 @@ static int allow_beneath(int ruleset, int fd, uint64_t rights)
 }
 
 /* Devices a program may open for writing anywhere: what they accept is
- * thrown away or made up, and nothing of it outlives the process. */
+ * thrown away, and nothing of it outlives the process. Only /dev/null:
+ * each rule costs the child a path walk and an allocation (about 5 us),
+ * and writing to /dev/zero or /dev/urandom is rare. */
 static int allow_devices(int ruleset, uint64_t handled)
 {
-	static const char *const devices[] = {"/dev/null", "/dev/zero",
-					      "/dev/full", "/dev/random",
-					      "/dev/urandom"};
+	static const char *const devices[] = {"/dev/null"};
 	uint64_t rights = handled & (LANDLOCK_ACCESS_FS_READ_FILE |
 				     LANDLOCK_ACCESS_FS_WRITE_FILE |
 				     LANDLOCK_ACCESS_FS_IOCTL_DEV);

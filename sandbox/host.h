@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -28,10 +29,17 @@ struct fbx_retired {
 #define FBX_MAX_RETIRED 8
 
 /* A handle's uid ranges (root only): block b holds ranges b * (
- * FBX_MAX_RETIRED + 1) onwards, FBX_RUN_UID_SPAN uids each; 1024 blocks
- * stay below 2^32 - 1 (host_uid_block.c). */
-#define FBX_UID_BLOCKS	     1024
+ * FBX_MAX_RETIRED + 1) onwards, FBX_RUN_UID_SPAN uids each
+ * (host_uid_block.c). Every uid must fit INIT's int32_t run_uid, where a
+ * negative value means "no uid drop": 416 blocks of 9 ranges do. */
+#define FBX_UID_BLOCKS	     416
 #define FBX_UID_BLOCK_RANGES (FBX_MAX_RETIRED + 1)
+_Static_assert((int64_t)FBX_RUN_UID_BASE +
+		       (int64_t)FBX_UID_BLOCKS * FBX_UID_BLOCK_RANGES *
+			   FBX_RUN_UID_SPAN -
+		       1 <=
+		   INT32_MAX,
+	       "slot uids must fit an int32_t");
 
 /* Claims a block no other handle on this machine holds: *block, and the
  * lock to keep open as long as the handle lives. 0 or -errno. */

@@ -45,16 +45,13 @@ enum fbx_cmp_op {
 	FBX_CMP_GE,
 	FBX_CMP_MASKED_SET, /* argN & VALUE: any of the flags set */
 	FBX_CMP_IN,	    /* argN in VALUE: no flag outside VALUE set */
-	/* Not written in policies: added by the zygote (zygote_policy.c) to
-	 * carve pids out of the signal syscalls, where the kernel reads the
-	 * argument as an int and ignores the high word. */
-	FBX_CMP_NE_INT, /* the low 32 bits of argN differ from VALUE */
 };
 
-/* Comparisons a clause may hold once the zygote's guards are added: the
- * parser allows 16, the guards add up to 3. Beyond it compilation fails;
- * nothing is ever dropped. */
+/* Comparisons a clause may hold (the parser allows 16). Beyond it
+ * compilation fails; nothing is ever dropped. */
 #define FBX_POLICY_MAX_CLAUSE_CMPS 24
+
+#define FBX_POLICY_MAX_GUARDED 4
 
 struct fbx_policy_cmp {
 	unsigned arg; /* 0..5 */
@@ -97,6 +94,13 @@ struct fbx_policy {
 	 * narrow, so this stage can only take away). NULL when absent. Its
 	 * default action is its own @default, else this policy's. */
 	struct fbx_policy *after_load;
+	/* Pids no signal may reach, whatever the rules and the default say
+	 * (the zygote's, its janitor's, the host's: zygote_policy.c). The
+	 * filter refuses kill, tkill, tgkill, rt_sigqueueinfo and
+	 * rt_tgsigqueueinfo aimed at them with EPERM ahead of every rule,
+	 * comparing the pid as the kernel reads it, an int. */
+	int32_t guarded_pids[FBX_POLICY_MAX_GUARDED];
+	size_t n_guarded;
 };
 
 /* Reads a policy file and everything it includes. */

@@ -52,13 +52,6 @@ static int amend(struct fbx_policy *p, size_t *n_before, struct fbx_error *err)
 				       err);
 }
 
-/* The syscalls zygote_policy.c guards (they name their target in arg0). */
-static bool is_signal_sender(const char *name)
-{
-	return strcmp(name, "kill") == 0 || strcmp(name, "tgkill") == 0 ||
-	       strcmp(name, "tkill") == 0;
-}
-
 /* The summary's last lines: what the zygote added, how big the filter is. */
 static void print_zygote_part(FILE *f, const struct fbx_policy *p,
 			      size_t n_before, const struct fbx_bpf *bpf)
@@ -69,18 +62,12 @@ static void print_zygote_part(FILE *f, const struct fbx_policy *p,
 			fprintf(f, " %s", p->rules[i].name);
 		fputc('\n', f);
 	}
-	const char *lead = "guarded by the zygote (EPERM when aimed at its "
-			   "pid or the host's):";
-	for (size_t i = 0; i < n_before; i++) {
-		const struct fbx_policy_rule *r = &p->rules[i];
-		if (r->action == FBX_ACTION_ALLOW &&
-		    is_signal_sender(r->name)) {
-			fprintf(f, "%s %s", lead, r->name);
-			lead = "";
-		}
-	}
-	if (!*lead)
-		fputc('\n', f);
+	if (p->n_guarded)
+		fputs("guarded by the zygote, whatever the rules say (EPERM "
+		      "when aimed at its pid, its janitor's or the host's, "
+		      "their groups, or -1): kill tkill tgkill rt_sigqueueinfo "
+		      "rt_tgsigqueueinfo\n",
+		      f);
 	fprintf(f,
 		"bpf: %u instructions (with the zygote's hand-over rules and "
 		"signal guards)\n",

@@ -137,9 +137,8 @@ bool fbx_policy_rule_by_hand(const struct fbx_policy_rule *rule)
 	for (size_t i = 0; i < rule->n_clauses; i++) {
 		const struct fbx_policy_clause *cl = &rule->clauses[i];
 		for (size_t k = 0; k < cl->n_cmps; k++)
-			if ((cl->cmps[k].op == FBX_CMP_MASKED_SET &&
-			     popcount64(cl->cmps[k].value) > 1) ||
-			    cl->cmps[k].op == FBX_CMP_NE_INT)
+			if (cl->cmps[k].op == FBX_CMP_MASKED_SET &&
+			    popcount64(cl->cmps[k].value) > 1)
 				return true;
 	}
 	for (size_t i = 0; i < rule->n_clauses; i++) {
@@ -309,11 +308,6 @@ static void emit_cmp(struct prog *p, const struct fbx_policy_cmp *c,
 	uint32_t a_hi = arg_word(c->arg, true), a_lo = arg_word(c->arg, false);
 #define FAIL_JT(i) (fails[(*n_fails)++] = (i)*2 + 1)
 #define FAIL_JF(i) (fails[(*n_fails)++] = (i)*2)
-	if (c->op == FBX_CMP_NE_INT) {
-		LD(p, a_lo);
-		FAIL_JT(JMP(p, BPF_JEQ, lo, 0, 0));
-		return;
-	}
 	LD(p, a_hi);
 	switch (c->op) {
 	case FBX_CMP_EQ:
@@ -351,8 +345,6 @@ static void emit_cmp(struct prog *p, const struct fbx_policy_cmp *c,
 		FAIL_JT(JMP(p, BPF_JSET, ~hi, 0, 0));
 		LD(p, a_lo);
 		FAIL_JT(JMP(p, BPF_JSET, ~lo, 0, 0));
-		break;
-	case FBX_CMP_NE_INT:
 		break;
 	}
 #undef FAIL_JT
@@ -405,6 +397,41 @@ static void emit_group_stop(struct prog *p)
 		patch(p, not_it[i], false, p->n);
 }
 
+/* A signal aimed at a guarded pid (policy.h) -> ERRNO(EPERM); anything
+ * else falls through (two instructions and a jump per sender for other
+ * syscalls). kill's pid may be a group (-pid) or everything (-1): those
+ * are refused too. Only the low word is compared: the kernel reads the
+ * pid as an int, so (1 << 32) | pid is pid. */
+static void emit_signal_guards(struct prog *p, const struct fbx_policy *pol)
+{
+	static const int senders[] = {
+	    SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(tgkill),
+	    SCMP_SYS(rt_sigqueueinfo), SCMP_SYS(rt_tgsigqueueinfo)};
+	enum { N_SENDERS = sizeof(senders) / sizeof(senders[0]) };
+	size_t is_sender[N_SENDERS];
+	LD(p, offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < N_SENDERS; i++)
+		is_sender[i] = JMP(p, BPF_JEQ, (uint32_t)senders[i], 0, 0);
+	size_t not_sender = JA(p);
+	for (size_t i = 0; i < N_SENDERS; i++)
+		patch(p, is_sender[i], true, p->n);
+	LD(p, arg_word(0, false));
+	size_t deny[2 * FBX_POLICY_MAX_GUARDED + 1];
+	size_t n_deny = 0;
+	deny[n_deny++] = JMP(p, BPF_JEQ, (uint32_t)-1, 0, 0);
+	for (size_t g = 0; g < pol->n_guarded; g++) {
+		uint32_t pid = (uint32_t)pol->guarded_pids[g];
+		deny[n_deny++] = JMP(p, BPF_JEQ, pid, 0, 0);
+		deny[n_deny++] = JMP(p, BPF_JEQ, (uint32_t)0 - pid, 0, 0);
+	}
+	size_t allowed = JA(p);
+	for (size_t i = 0; i < n_deny; i++)
+		patch(p, deny[i], true, p->n);
+	RET(p, SECCOMP_RET_ERRNO | (uint32_t)EPERM);
+	patch(p, not_sender, false, p->n);
+	patch(p, allowed, false, p->n);
+}
+
 static int build_prefix(const struct fbx_policy *p, unsigned flags,
 			struct prog *out)
 {
@@ -417,7 +444,7 @@ static int build_prefix(const struct fbx_policy *p, unsigned flags,
 				return -E2BIG;
 	}
 	bool group_stop = flags & FBX_POLICY_ALLOW_GROUP_STOP;
-	if (!n_prefix && p->unknown_errno < 0 && !group_stop)
+	if (!n_prefix && p->unknown_errno < 0 && !group_stop && !p->n_guarded)
 		return 0;
 	size_t *to_end = calloc(n_prefix + 1, sizeof(*to_end));
 	if (!to_end)
@@ -431,6 +458,8 @@ static int build_prefix(const struct fbx_policy *p, unsigned flags,
 	to_end[n_to_end++] = JA(out);
 	if (group_stop)
 		emit_group_stop(out);
+	if (p->n_guarded)
+		emit_signal_guards(out, p);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		if (fbx_policy_rule_by_hand(&p->rules[i]))
 			emit_rule(out, &p->rules[i], to_end, &n_to_end);

@@ -47,15 +47,10 @@ static const char *action_text(enum fbx_action action, int errno_value,
 static void print_condition(FILE *f, const struct fbx_policy_rule *r)
 {
 	static const char *const ops[] = {
-	    [FBX_CMP_EQ] = "==",
-	    [FBX_CMP_NE] = "!=",
-	    [FBX_CMP_LT] = "<",
-	    [FBX_CMP_LE] = "<=",
-	    [FBX_CMP_GT] = ">",
-	    [FBX_CMP_GE] = ">=",
-	    [FBX_CMP_MASKED_SET] = "&",
-	    [FBX_CMP_IN] = "in",
-	    [FBX_CMP_NE_INT] = "!= (int)",
+	    [FBX_CMP_EQ] = "==",	[FBX_CMP_NE] = "!=",
+	    [FBX_CMP_LT] = "<",		[FBX_CMP_LE] = "<=",
+	    [FBX_CMP_GT] = ">",		[FBX_CMP_GE] = ">=",
+	    [FBX_CMP_MASKED_SET] = "&", [FBX_CMP_IN] = "in",
 	};
 	for (size_t i = 0; i < r->n_clauses; i++) {
 		const struct fbx_policy_clause *cl = &r->clauses[i];

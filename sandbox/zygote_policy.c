@@ -80,74 +80,20 @@ static int add_handover_rules(struct fbx_policy *p, struct fbx_error *err)
 	return rc;
 }
 
-static int append_cmp(struct fbx_policy_clause *c, enum fbx_cmp_op op,
-		      uint64_t value)
-{
-	if (c->n_cmps >= FBX_POLICY_MAX_CLAUSE_CMPS)
-		return -E2BIG;
-	struct fbx_policy_cmp *cmps =
-	    realloc(c->cmps, (c->n_cmps + 1) * sizeof(*cmps));
-	if (!cmps)
-		return -ENOMEM;
-	c->cmps = cmps;
-	c->cmps[c->n_cmps++] =
-	    (struct fbx_policy_cmp){.arg = 0, .op = op, .value = value};
-	return 0;
-}
-
 /* Signals name their target in arg0 (kill's pid, tgkill's tgid, tkill's
- * tid; the zygote, its janitor and the host are single processes whose
- * main thread id is their pid). Where the policy allows such a syscall,
- * their pids are carved out of every alternative; an unconditional allow
- * becomes "allowed unless aimed at them, else EPERM". Only the low word is
- * compared: the kernel reads the pid as an int, so (1 << 32) | pid must not
- * pass as another pid. Without a uid of its
- * own (no root, as in Lambda) this is what keeps a module from killing the
- * process that serves every other invocation. */
-static int guard_signals(struct fbx_policy *p, const pid_t *guarded,
-			 size_t n_guarded, struct fbx_error *err)
+ * tid, the queueinfo calls' tgid; the zygote, its janitor and the host are
+ * processes whose main thread id is their pid). The compiled filter refuses
+ * those aimed at them (policy.h, guarded_pids) ahead of every rule: a
+ * policy that allows, logs or defaults to letting signals through keeps
+ * the guard. Without a uid of its own (no root, as in Lambda) this is
+ * what keeps a module from killing the process that serves every other
+ * invocation. */
+static void guard_signals(struct fbx_policy *p, const pid_t *guarded,
+			  size_t n_guarded)
 {
-	static const char *const senders[] = {"kill", "tgkill", "tkill"};
-	for (size_t s = 0; s < sizeof(senders) / sizeof(senders[0]); s++) {
-		int nr;
-		if (fbx_policy_resolve_name(senders[s], &nr) != 0)
-			continue;
-		for (size_t i = 0; i < p->n_rules; i++) {
-			struct fbx_policy_rule *r = &p->rules[i];
-			if (r->nr != nr || r->action != FBX_ACTION_ALLOW)
-				continue;
-			if (r->n_clauses == 0) {
-				r->clauses = calloc(1, sizeof(*r->clauses));
-				if (!r->clauses)
-					return fbx_error_set(err, ENOMEM,
-							     "out of memory");
-				r->n_clauses = 1;
-				if (r->else_errno < 0)
-					r->else_errno = EPERM;
-			}
-			for (size_t c = 0; c < r->n_clauses; c++)
-				for (size_t g = 0; g < n_guarded; g++) {
-					int rc = append_cmp(
-					    &r->clauses[c], FBX_CMP_NE_INT,
-					    (uint32_t)guarded[g]);
-					if (rc == -E2BIG)
-						return fbx_error_set(
-						    err, E2BIG,
-						    "%s:%u: '%s' has too many "
-						    "comparisons to guard the "
-						    "zygote's pids (at most "
-						    "%d)",
-						    r->file, r->line, r->name,
-						    FBX_POLICY_MAX_CLAUSE_CMPS -
-							(int)n_guarded);
-					if (rc < 0)
-						return fbx_error_set(
-						    err, ENOMEM,
-						    "out of memory");
-				}
-		}
-	}
-	return 0;
+	p->n_guarded = 0;
+	for (size_t g = 0; g < n_guarded && g < FBX_POLICY_MAX_GUARDED; g++)
+		p->guarded_pids[p->n_guarded++] = (int32_t)guarded[g];
 }
 
 int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
@@ -161,10 +107,9 @@ int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
 	if (janitor > 0)
 		guarded[n++] = janitor;
 	int rc = add_handover_rules(p, err);
-	if (!rc)
-		rc = guard_signals(p, guarded, n, err);
-	if (!rc && p->after_load)
-		rc = guard_signals(p->after_load, guarded, n, err);
+	guard_signals(p, guarded, n);
+	if (p->after_load)
+		guard_signals(p->after_load, guarded, n);
 	return rc;
 }
 

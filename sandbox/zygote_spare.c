@@ -218,11 +218,23 @@ static bool spare_alive(const struct fbx_invocation *inv)
 static bool spare_dir_intact(struct fbx_zygote *z, struct fbx_invocation *inv)
 {
 	fbx_zygote_base_mode_restore(z);
-	if (z->cfg.run_uid >= 0 || (z->layers & FBX_LAYER_LANDLOCK))
+	if (z->cfg.run_uid >= 0)
 		return true;
 	char spare_name[FBX_TMPDIR_SPARE_LEN + 1];
 	snprintf(spare_name, sizeof(spare_name), "%s%s",
 		 FBX_TMPDIR_SPARE_PREFIX, inv->name);
+	if (z->layers & FBX_LAYER_LANDLOCK) {
+		/* Nothing can be written into it or put in its place, but
+		 * Landlock has no say over modes: a dir made 0000 would fail
+		 * its job. Set back (the name cannot have become a link). */
+		struct stat st;
+		if (fstatat(z->base_fd, spare_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISDIR(st.st_mode) && (st.st_mode & 07777) != 0700 &&
+		    fchmodat(z->base_fd, spare_name, 0700, 0) < 0)
+			return false;
+		return true;
+	}
 	const char *module = z->cfg.module_path[0]
 				 ? fbx_runtime_base_name(z->cfg.module_path)
 				 : NULL;

@@ -232,6 +232,40 @@ def test_kill_parent_and_kill_minus_one_with_a_shared_uid():
             assert child_pids(d.proc.pid) == zygote
 
 
+def test_no_process_can_be_named_owner_of_a_descriptor():
+    # F_SETOWN/FIOSETOWN + F_SETSIG + O_ASYNC signal the named owner with
+    # the module's credentials, past the guards of kill() and friends.
+    with Hostile("--disable-layer", "uid-drop,landlock-scope") as d:
+        (zygote,) = child_pids(d.proc.pid)
+        for target in (zygote, d.proc.pid):
+            r = ok(d.act({"do": "setown", "mb": target}))
+            assert r == {"fcntl": 1, "setsig": 1}, (target, r)  # EPERM
+            r = d.act({"do": "setown", "mb": target, "by_ioctl": 1})
+            assert error_type(r) == "Forkbox.SyscallDenied", r
+            assert r["error"]["syscall"] == "ioctl", r
+        assert child_pids(d.proc.pid) == [zygote]
+
+
+def test_signal_guards_hold_whatever_the_policy_says():
+    # A policy that logs signals (or makes log its default) lets them
+    # through: the zygote's guard comes before every rule.
+    sc = Scratch()
+    try:
+        os.chmod(sc.path, 0o755)
+        pol = sc.file("log-everything.policy")
+        with open(pol, "w") as f:
+            f.write("@default log\n")
+        with Hostile("--disable-layer", "uid-drop,landlock-scope",
+                     "--policy", pol) as d:
+            zygote = child_pids(d.proc.pid)
+            for act in ("kill_parent", "kill_all"):
+                r = d.act({"do": act})
+                assert ok(r) == {"kill_rc": -1}, r
+                assert child_pids(d.proc.pid) == zygote
+    finally:
+        sc.cleanup()
+
+
 def test_signal_guards_see_pids_as_the_kernel_does():
     # tgkill reads its tgid as an int: (1 << 32) | pid is that pid. The
     # guard compares the low word, so the zygote and forkboxd stay out of

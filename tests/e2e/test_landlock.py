@@ -153,3 +153,15 @@ def test_a_tmp_base_made_unwritable_by_a_module_is_set_back():
         for _ in range(3):
             assert ok(d.event({"do": "create", "arg": "x"})) == {"create_errno": 0}
         assert "set back to" in d.diag()
+
+
+def test_dirs_made_ahead_chmodded_by_a_module_still_serve():
+    # Landlock has no say over modes: a module of the daemon's uid can
+    # chmod the dirs made ahead for later invocations; each child makes its
+    # dir its own again before it stages the module.
+    from test_unprivileged import _daemon
+    with _daemon(module_path=module("hostile")) as d:
+        for _ in range(10):
+            r = ok(d.event({"do": "chmod_spares"}))
+            assert r["spares"] >= 1 and r["planted"] == r["spares"], r
+            assert ok(d.event({"do": "create", "arg": "x"})) == {"create_errno": 0}

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* One hostile act per invocation, chosen by the event's "do":
  *   segv        write through a NULL pointer
  *   spin        ignore SIGTERM and loop forever
@@ -25,9 +26,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -85,7 +88,7 @@ static char *fill(size_t bytes)
 /* Where the tmp base can be listed (a module of the daemon's own uid), a
  * file in each dir made ahead for a later invocation would be that
  * invocation's to find. */
-static char *plant_spares(void)
+static char *plant_spares(bool chmod_only)
 {
 	const char *own = getenv("FORKBOX_TMP_DIR");
 	char base[1024];
@@ -103,6 +106,11 @@ static char *plant_spares(void)
 			continue;
 		spares++;
 		char path[2048];
+		if (chmod_only) {
+			snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
+			planted += chmod(path, 0) == 0;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s/planted.py", base,
 			 de->d_name);
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -294,8 +302,26 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		    (mode_t)(mb / 100 * 64 + mb / 10 % 10 * 8 + mb % 10);
 		int rc = chmod(base, mode);
 		return answer("{\"chmod_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "setown")) {
+		/* Names pid mb as the owner of its log pipe, for SIGIO: by
+		 * fcntl and by ioctl. */
+		int pid = (int)mb;
+		if (event_num(event, "by_ioctl", 0)) {
+			int rc = ioctl(1, FIOSETOWN, &pid);
+			return answer("{\"ioctl_errno\": %lld}",
+				      rc < 0 ? errno : 0);
+		}
+		int f = fcntl(1, F_SETOWN, pid) < 0 ? errno : 0;
+		int s = fcntl(1, F_SETSIG, SIGKILL) < 0 ? errno : 0;
+		char *out = malloc(96);
+		if (out)
+			snprintf(out, 96, "{\"fcntl\": %d, \"setsig\": %d}", f,
+				 s);
+		return out;
+	} else if (!strcmp(what, "chmod_spares")) {
+		return plant_spares(true);
 	} else if (!strcmp(what, "plant_spares")) {
-		return plant_spares();
+		return plant_spares(false);
 	} else if (!strcmp(what, "tgkill_high")) {
 		/* tgkill(pid | 1 << 32, pid, 0) on pid mb (0: its own): the
 		 * kernel reads the tgid as an int, so this is pid. */
