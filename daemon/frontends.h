@@ -15,6 +15,7 @@ int fbxd_run_lambda(int argc, char **argv);
 
 /* Logs which isolation layers the handle's children get and, loudly,
  * which ones they do not. */
-void fbxd_report_layers(fbx_sandbox *sb, unsigned disabled);
+int fbxd_report_layers(fbx_sandbox *sb, unsigned disabled, unsigned required);
+int fbxd_check_concurrency(fbx_sandbox *sb, const char *runtime, unsigned jobs);
 
 #endif

@@ -53,6 +53,7 @@ static const struct setting {
     {"zygote_max_age", "--zygote-max-age", K_NUM},
     {"disable_layer", "--disable-layer", K_STR},
     {"enable_layer", "--enable-layer", K_STR},
+    {"require", "--require", K_STR},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(*settings))
 

@@ -477,7 +477,15 @@ int fbxd_run_lambda(int argc, char **argv)
 		fbxd_lambda_config_free(&lc);
 		return init_error(api, "Runtime.InitError", why);
 	}
-	fbxd_report_layers(sb, lc.opts.cfg.disable_layers);
+	if (fbxd_report_layers(sb, lc.opts.cfg.disable_layers,
+			       lc.opts.required_layers) < 0 ||
+	    fbxd_check_concurrency(sb, lc.opts.cfg.runtime, lc.opts.jobs) < 0) {
+		fbx_close(sb);
+		fbxd_lambda_config_free(&lc);
+		return init_error(api, "Runtime.InitError",
+				  "the isolation this configuration needs is "
+				  "not in place (see the log)");
+	}
 	fbxd_diag("info",
 		  "lambda runtime ready: %u poller(s), runtime %s, module %s, "
 		  "payload is %s",

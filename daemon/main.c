@@ -29,8 +29,9 @@ static void usage(FILE *out)
 }
 
 /* Says loudly which isolation layers this machine does not give, and
- * which ones were turned off. */
-void fbxd_report_layers(fbx_sandbox *sb, unsigned disabled)
+ * which ones were turned off; -1 when one of required is missing (said as
+ * an error). */
+int fbxd_report_layers(fbx_sandbox *sb, unsigned disabled, unsigned required)
 {
 	unsigned have = fbx_layers(sb);
 	char on[256] = "";
@@ -55,6 +56,36 @@ void fbxd_report_layers(fbx_sandbox *sb, unsigned disabled)
 		}
 	}
 	fbxd_diag("info", "sandbox ready; layers: %s", on);
+	unsigned missing = required & ~have;
+	for (unsigned bit = 1; fbx_layer_name(bit); bit <<= 1)
+		if (missing & bit)
+			fbxd_diag(
+			    "error",
+			    "isolation layer '%s' is required (--require) "
+			    "but not in place",
+			    fbx_layer_name(bit));
+	return missing ? -1 : 0;
+}
+
+/* A program the exec runtime runs is dumpable again after execve (every
+ * other child keeps the zygote's "not dumpable"): under one shared uid,
+ * without Landlock's ptrace rule, an invocation running beside it could
+ * read its memory and descriptors through /proc. -1 (said as an error)
+ * for that combination. */
+int fbxd_check_concurrency(fbx_sandbox *sb, const char *runtime, unsigned jobs)
+{
+	unsigned have = fbx_layers(sb);
+	if (!runtime || strcmp(runtime, "exec") != 0 || jobs <= 1 ||
+	    (have & (FBX_LAYER_UID_DROP | FBX_LAYER_LANDLOCK)))
+		return 0;
+	fbxd_diag(
+	    "error",
+	    "the exec runtime with %u invocations at once needs a uid per "
+	    "invocation (run as root) or Landlock: without them one "
+	    "exec'd program could read another's memory through /proc; "
+	    "use -j 1",
+	    jobs);
+	return -1;
 }
 
 /* Modules may run under our uid (always in Lambda): without this they
@@ -112,7 +143,13 @@ int main(int argc, char **argv)
 		fbxd_options_free(&o);
 		return 1;
 	}
-	fbxd_report_layers(sb, o.cfg.disable_layers);
+	if (fbxd_report_layers(sb, o.cfg.disable_layers, o.required_layers) <
+		0 ||
+	    fbxd_check_concurrency(sb, o.cfg.runtime, o.jobs) < 0) {
+		fbx_close(sb);
+		fbxd_options_free(&o);
+		return 1;
+	}
 	rc = fbxd_run_stdio(sb, &o);
 	fbx_close(sb);
 	fbxd_options_free(&o);

@@ -29,6 +29,7 @@ enum {
 	OPT_NPROC,
 	OPT_DISABLE,
 	OPT_ENABLE,
+	OPT_REQUIRE,
 	OPT_SPARES,
 	OPT_ZYGOTE_MAX_INV,
 	OPT_ZYGOTE_MAX_AGE,
@@ -56,6 +57,7 @@ static const struct option long_opts[] = {
     {"function-name", required_argument, NULL, OPT_FUNCTION_NAME},
     {"disable-layer", required_argument, NULL, OPT_DISABLE},
     {"enable-layer", required_argument, NULL, OPT_ENABLE},
+    {"require", required_argument, NULL, OPT_REQUIRE},
     {"spares", required_argument, NULL, OPT_SPARES},
     {"zygote-max-invocations", required_argument, NULL, OPT_ZYGOTE_MAX_INV},
     {"zygote-max-age", required_argument, NULL, OPT_ZYGOTE_MAX_AGE},
@@ -119,6 +121,9 @@ void fbxd_options_help(const char *command)
 	    "  --disable-layer L,...    do without layers: uid-drop, "
 	    "seccomp-notify, landlock,\n"
 	    "                           landlock-scope\n"
+	    "  --require L,...          refuse to start without these layers "
+	    "(names as above,\n"
+	    "                           and seccomp, subreaper)\n"
 	    "  --enable-layer pidns     a PID namespace per invocation (off "
 	    "by default: the\n"
 	    "                           module becomes its init, which "
@@ -206,6 +211,30 @@ static int parse_layers(struct fbxd_options *o, const char *list, bool enable)
 			o->cfg.disable_layers &= ~bit;
 		else
 			o->cfg.disable_layers |= bit;
+	}
+	return 0;
+}
+
+/* --require L,...: any layer name, seccomp and subreaper included. */
+static int parse_required(struct fbxd_options *o, const char *list)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		unsigned bit = 1;
+		while (fbx_layer_name(bit) &&
+		       strcmp(fbx_layer_name(bit), tok) != 0)
+			bit <<= 1;
+		if (!fbx_layer_name(bit)) {
+			fprintf(stderr,
+				"forkboxd: --require: '%s' is not a layer "
+				"(seccomp, seccomp-notify, pidns, uid-drop, "
+				"subreaper, landlock, landlock-scope)\n",
+				tok);
+			return -1;
+		}
+		o->required_layers |= bit;
 	}
 	return 0;
 }
@@ -330,6 +359,10 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 		case OPT_DISABLE:
 		case OPT_ENABLE:
 			if (parse_layers(o, optarg, c == OPT_ENABLE) < 0)
+				return -1;
+			break;
+		case OPT_REQUIRE:
+			if (parse_required(o, optarg) < 0)
 				return -1;
 			break;
 		case OPT_PRELOAD:

@@ -8,9 +8,10 @@
 
 struct fbxd_options {
 	struct fbx_config cfg;
-	unsigned jobs;	     /* -j: invocations at once */
-	bool runtime_given;  /* --runtime was on the command line */
-	const char *handler; /* --handler file.entry */
+	unsigned jobs;		  /* -j: invocations at once */
+	unsigned required_layers; /* --require: FBX_LAYER_* bits */
+	bool runtime_given;	  /* --runtime was on the command line */
+	const char *handler;	  /* --handler file.entry */
 	const char
 	    *task_root;	  /* where --handler looks; $LAMBDA_TASK_ROOT or cwd */
 	char *module_buf; /* owned: module path derived from --handler */

@@ -567,5 +567,8 @@ int fbx_zygote_serve(struct fbx_zygote *z)
 				      inv->pid);
 		drained(z, inv);
 	}
+	/* Nothing runs any more: whatever is left of any uid, a leftover
+	 * some sweep missed included, would outlive us under init. */
+	(void)fbx_zygote_sweep_orphans(z, (uid_t)-1);
 	return 0;
 }

@@ -55,39 +55,69 @@ static bool is_active_child(const struct fbx_zygote *z, pid_t pid)
 	return false;
 }
 
-/* Lists the zygote's direct children. /proc/<pid>/task/<pid>/children is
- * exact for a single-threaded process; without it (CONFIG_PROC_CHILDREN
- * off), /proc/<n>/stat is scanned for our pid as parent. */
-static size_t list_children(pid_t self, pid_t *out, size_t max)
+/* Appends pid to a growing list; false when out of memory. */
+static bool push_pid(pid_t **pids, size_t *n, size_t *cap, pid_t pid)
 {
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		pid_t *np = realloc(*pids, ncap * sizeof(*np));
+		if (!np)
+			return false;
+		*pids = np;
+		*cap = ncap;
+	}
+	(*pids)[(*n)++] = pid;
+	return true;
+}
+
+/* Lists all of the zygote's direct children into *pids (malloc'd, grown
+ * as needed: a cap would let a concurrent invocation's crowd of children
+ * hide a leftover past it, the kernel appending re-parented orphans at
+ * the end). /proc/<pid>/task/<pid>/children is exact for a single-threaded
+ * process; without it (CONFIG_PROC_CHILDREN off), /proc/<n>/stat is
+ * scanned for our pid as parent. -1 when out of memory or unreadable. */
+static ssize_t list_children(pid_t self, pid_t **pids)
+{
+	size_t n = 0, cap = 0;
+	*pids = NULL;
 	char path[64];
-	size_t n = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", self, self);
 	/* Read raw: this runs after every invocation, and stdio would
 	 * allocate and lock for every one. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		char buf[4096];
-		ssize_t len, got = 0;
-		while (got < (ssize_t)sizeof(buf) - 1 &&
-		       (len = read(fd, buf + got,
-				   sizeof(buf) - 1 - (size_t)got)) > 0)
-			got += len;
-		close(fd);
-		buf[got > 0 ? got : 0] = '\0';
-		for (char *p = buf, *end; n < max; p = end) {
-			long pid = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			out[n++] = (pid_t)pid;
+		char buf[4096], digits[16];
+		size_t nd = 0;
+		ssize_t len;
+		bool ok = true;
+		while (ok && (len = read(fd, buf, sizeof(buf))) > 0) {
+			for (ssize_t k = 0; k < len && ok; k++) {
+				if (buf[k] >= '0' && buf[k] <= '9') {
+					if (nd < sizeof(digits) - 1)
+						digits[nd++] = buf[k];
+					continue;
+				}
+				if (nd) {
+					digits[nd] = '\0';
+					ok = push_pid(pids, &n, &cap,
+						      (pid_t)atol(digits));
+					nd = 0;
+				}
+			}
 		}
-		return n;
+		if (ok && nd) {
+			digits[nd] = '\0';
+			ok = push_pid(pids, &n, &cap, (pid_t)atol(digits));
+		}
+		close(fd);
+		return ok ? (ssize_t)n : -1;
 	}
 	DIR *d = opendir("/proc");
 	if (!d)
-		return 0;
+		return -1;
 	struct dirent *de;
-	while (n < max && (de = readdir(d))) {
+	bool ok = true;
+	while (ok && (de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		if (*end || pid <= 0)
@@ -108,10 +138,10 @@ static size_t list_children(pid_t self, pid_t *out, size_t max)
 		char state;
 		if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 &&
 		    ppid == self)
-			out[n++] = (pid_t)pid;
+			ok = push_pid(pids, &n, &cap, (pid_t)pid);
 	}
 	closedir(d);
-	return n;
+	return ok ? (ssize_t)n : -1;
 }
 
 /* More than one thread is not looked into: as they die, a child of one is
@@ -168,10 +198,17 @@ uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner)
 	 * and show up in the next round. RLIMIT_NPROC bounds a fork bomb,
 	 * the round limit bounds this loop. */
 	for (int round = 0; round < 10000; round++) {
-		pid_t kids[256];
-		size_t n = list_children(z->pid, kids, 256);
+		pid_t *kids;
+		ssize_t n = list_children(z->pid, &kids);
+		if (n < 0) {
+			fbx_log(z->log_fd, "error",
+				"cannot list the zygote's children to sweep "
+				"leftovers");
+			free(kids);
+			return killed;
+		}
 		size_t strays = 0;
-		for (size_t i = 0; i < n; i++) {
+		for (ssize_t i = 0; i < n; i++) {
 			/* A process that vanished reads as uid -1: a zombie
 			 * of ours, reaped below whoever it was. */
 			if (is_active_child(z, kids[i]) ||
@@ -185,13 +222,14 @@ uint32_t fbx_zygote_sweep_orphans(struct fbx_zygote *z, uid_t owner)
 				fbx_log_errno(z->log_fd, "warn", errno,
 					      "kill orphan %d", kids[i]);
 		}
-		for (size_t i = 0; i < n; i++) {
+		for (ssize_t i = 0; i < n; i++) {
 			if (kids[i] == 0)
 				continue;
 			/* Blocking on a pid we just SIGKILLed: it is dying. */
 			if (waitpid(kids[i], NULL, __WALL) > 0)
 				killed++;
 		}
+		free(kids);
 		if (strays == 0)
 			return killed;
 	}

@@ -101,6 +101,41 @@ def test_fork_setsid_double_fork_nothing_survives_shared_uid():
     _daemonize_leaves_nothing("--disable-layer", "uid-drop")
 
 
+def test_leftover_is_swept_behind_another_invocations_crowd_of_children():
+    # The sweep once read only the zygote's first 256 children: a
+    # concurrent invocation that parks ~255 processes there (as the
+    # zygote's children, ahead of anything re-parented later) hid the
+    # other's daemonized leftover from it. As root, each slot's sweep takes
+    # only its own uid, so the crowd stays while the leftover must go.
+    if os.geteuid() != 0:
+        from harness import Skip
+        raise Skip("slots have uids of their own only as root")
+    crowd = "fbx-crowd-%d" % (os.getpid() % 10000)
+    marker = "fbx-left-%d" % (os.getpid() % 10000)
+    with Daemon("-j", "2", "--timeout-ms", "30000", module_path=module("hostile")) as d:
+        error_type(d.event({"do": "fail", "arg": "warm"}))
+        (zygote,) = child_pids(d.proc.pid)
+        base = d.scratch.tmp_base
+        d.send_raw(('{"id": "B", "event": {"do": "crowd", "mb": 400, "ms": 4000, '
+                    '"arg": "%s"}}\n' % crowd).encode())
+        assert wait_until(lambda: len(child_pids(zygote)) > 256, timeout=10), \
+            len(child_pids(zygote))
+        d.send_raw(('{"id": "A", "event": {"do": "daemonize", "arg": "%s"}}\n'
+                    % marker).encode())
+        # A answers while B still runs (responses come in request order:
+        # A's dir gone tells that A was reported and swept).
+        assert wait_until(lambda: any(n == marker for n in process_names().values()))
+        assert wait_until(lambda: len(private_dirs(base)) == 1, timeout=10)
+        left = [p for p, n in process_names().items() if n == marker]
+        rb, ra = d.read_response(), d.read_response()
+        assert rb["id"] == "B" and ok(rb)["crowd"] > 200, rb
+        assert ra["id"] == "A" and ok(ra) == {"forked": 1}, ra
+        for p in left:
+            os.kill(p, 9)
+        assert left == [], "a leftover outlived its invocation: %s" % left
+    assert not [p for p, n in process_names().items() if n in (crowd, marker)]
+
+
 def test_module_that_stops_itself_before_answering_gets_an_error():
     # kill(0, SIGSTOP) is how forkbox's runtime ends once it has answered
     # (every filter lets it through); a module doing it first only ends its

@@ -165,3 +165,40 @@ def test_dirs_made_ahead_chmodded_by_a_module_still_serve():
             r = ok(d.event({"do": "chmod_spares"}))
             assert r["spares"] >= 1 and r["planted"] == r["spares"], r
             assert ok(d.event({"do": "create", "arg": "x"})) == {"create_errno": 0}
+
+
+def test_require_refuses_to_start_without_a_layer():
+    # --require names layers the deployment insists on: missing, forkboxd
+    # says which and exits 1 before serving anything.
+    import subprocess
+    from harness import build_path
+    base = [build_path("forkboxd"), "stdio", "--module", module("noop")]
+    p = subprocess.run(base + ["--disable-layer", "landlock", "--require", "landlock"],
+                       input=b'{"event": {}}\n', capture_output=True, timeout=30)
+    assert p.returncode == 1, p
+    assert p.stdout == b"", p.stdout
+    assert b"'landlock' is required (--require) but not in place" in p.stderr, p.stderr
+    p = subprocess.run(base + ["--require", "seccomp,subreaper"],
+                       input=b'{"event": {}}\n', capture_output=True, timeout=30)
+    assert p.returncode == 0 and b'"status":"ok"' in p.stdout, p
+    p = subprocess.run(base + ["--require", "landlok"], capture_output=True, timeout=30)
+    assert p.returncode == 2 and b"not a layer" in p.stderr, p
+
+
+def test_exec_runtime_refuses_concurrency_with_nothing_between_invocations():
+    # An exec'd program is dumpable again: under one uid and without
+    # Landlock's ptrace rule, one invocation could read another's memory.
+    import subprocess
+    from harness import build_path
+    cmd = [build_path("forkboxd"), "stdio", "--runtime", "exec", "--module",
+           build_path("tests", "modules", "exec", "try_exec"), "-j", "2",
+           "--disable-layer"]
+    p = subprocess.run(cmd + ["uid-drop,landlock"], input=b"", capture_output=True,
+                       timeout=30)
+    assert p.returncode == 1, p
+    assert b"could read another's memory" in p.stderr, p.stderr
+    for layers in ("uid-drop", "landlock"):
+        p = subprocess.run(cmd + [layers], input=b"", capture_output=True, timeout=30)
+        if layers == "uid-drop" and b"landlock" not in p.stderr.split(b"layers: ")[-1]:
+            continue  # no Landlock here: the refusal above is all there is
+        assert p.returncode == 0, (layers, p)

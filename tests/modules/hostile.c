@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,6 +303,28 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		    (mode_t)(mb / 100 * 64 + mb / 10 % 10 * 8 + mb % 10);
 		int rc = chmod(base, mode);
 		return answer("{\"chmod_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "crowd")) {
+		/* Up to mb sleepers named arg, each left by a child that exits
+		 * at once: they become the zygote's children, listed ahead of
+		 * anything re-parented later. Then "ms" of sleep. */
+		long long made = 0;
+		while (made < mb) {
+			pid_t c = fork();
+			if (c < 0)
+				break;
+			if (c == 0) {
+				if (fork() == 0) {
+					prctl(PR_SET_NAME, arg);
+					for (;;)
+						pause();
+				}
+				_exit(0);
+			}
+			waitpid(c, NULL, 0);
+			made++;
+		}
+		usleep((useconds_t)event_num(event, "ms", 0) * 1000);
+		return answer("{\"crowd\": %lld}", made);
 	} else if (!strcmp(what, "setown")) {
 		/* Names pid mb as the owner of its log pipe, for SIGIO: by
 		 * fcntl and by ioctl. */
