@@ -188,53 +188,32 @@ static int split_env_allow(struct fbxd_options *o, const char *list)
 	return 0;
 }
 
-static int parse_layers(struct fbxd_options *o, const char *list, bool enable)
+/* The FBX_LAYER_* bits of a comma-separated list of layer names, into
+ * *bits; -1 after saying which name is not a layer (for flag). Only
+ * --require may name seccomp and subreaper: they cannot be turned off. */
+static int layer_bits(const char *flag, const char *list, bool any,
+		      unsigned *bits)
 {
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", list);
+	*bits = 0;
 	for (char *save, *tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned bit = 1;
 		while (fbx_layer_name(bit) &&
 		       strcmp(fbx_layer_name(bit), tok) != 0)
 			bit <<= 1;
-		if (!fbx_layer_name(bit) || bit == FBX_LAYER_SECCOMP ||
-		    bit == FBX_LAYER_SUBREAPER) {
+		if (!fbx_layer_name(bit) ||
+		    (!any && (bit == FBX_LAYER_SECCOMP ||
+			      bit == FBX_LAYER_SUBREAPER))) {
 			fprintf(stderr,
-				"forkboxd: --disable-layer: '%s' is not one of "
+				"forkboxd: %s: '%s' is not one of %s"
 				"pidns, uid-drop, seccomp-notify, landlock, "
 				"landlock-scope\n",
-				tok);
+				flag, tok, any ? "seccomp, subreaper, " : "");
 			return -1;
 		}
-		if (enable)
-			o->cfg.disable_layers &= ~bit;
-		else
-			o->cfg.disable_layers |= bit;
-	}
-	return 0;
-}
-
-/* --require L,...: any layer name, seccomp and subreaper included. */
-static int parse_required(struct fbxd_options *o, const char *list)
-{
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *save, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		unsigned bit = 1;
-		while (fbx_layer_name(bit) &&
-		       strcmp(fbx_layer_name(bit), tok) != 0)
-			bit <<= 1;
-		if (!fbx_layer_name(bit)) {
-			fprintf(stderr,
-				"forkboxd: --require: '%s' is not a layer "
-				"(seccomp, seccomp-notify, pidns, uid-drop, "
-				"subreaper, landlock, landlock-scope)\n",
-				tok);
-			return -1;
-		}
-		o->required_layers |= bit;
+		*bits |= bit;
 	}
 	return 0;
 }
@@ -357,14 +336,25 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 			o->cfg.max_log_bytes = (size_t)v;
 			break;
 		case OPT_DISABLE:
-		case OPT_ENABLE:
-			if (parse_layers(o, optarg, c == OPT_ENABLE) < 0)
+		case OPT_ENABLE: {
+			unsigned bits;
+			if (layer_bits(c == OPT_ENABLE ? "--enable-layer"
+						       : "--disable-layer",
+				       optarg, false, &bits) < 0)
 				return -1;
+			if (c == OPT_ENABLE)
+				o->cfg.disable_layers &= ~bits;
+			else
+				o->cfg.disable_layers |= bits;
 			break;
-		case OPT_REQUIRE:
-			if (parse_required(o, optarg) < 0)
+		}
+		case OPT_REQUIRE: {
+			unsigned bits;
+			if (layer_bits("--require", optarg, true, &bits) < 0)
 				return -1;
+			o->required_layers |= bits;
 			break;
+		}
 		case OPT_PRELOAD:
 			o->cfg.preload = optarg;
 			break;

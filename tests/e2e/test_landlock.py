@@ -182,7 +182,7 @@ def test_require_refuses_to_start_without_a_layer():
                        input=b'{"event": {}}\n', capture_output=True, timeout=30)
     assert p.returncode == 0 and b'"status":"ok"' in p.stdout, p
     p = subprocess.run(base + ["--require", "landlok"], capture_output=True, timeout=30)
-    assert p.returncode == 2 and b"not a layer" in p.stderr, p
+    assert p.returncode == 2 and b"is not one of" in p.stderr, p
 
 
 def test_exec_runtime_refuses_concurrency_with_nothing_between_invocations():
