@@ -4,6 +4,7 @@
 /* Each returns the process exit code. */
 int fbxc_run(int argc, char **argv);
 int fbxc_policy(int argc, char **argv);
+int fbxc_probe(int argc, char **argv);
 
 /* forkbox run's options, shared with forkbox policy learn (run.c). */
 #include "forkbox.h"

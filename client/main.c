@@ -15,7 +15,9 @@ static void usage(FILE *out)
 	    "  policy   check seccomp policy files, show what they compile "
 	    "to:\n"
 	    "           forkbox policy check policies/native.policy\n"
-	    "           forkbox policy dump [--bpf] policies/native.policy\n\n"
+	    "           forkbox policy dump [--bpf] policies/native.policy\n"
+	    "  probe    which isolation layers this machine gives:\n"
+	    "           forkbox probe\n\n"
 	    "Run 'forkbox COMMAND --help' for its options.\n");
 }
 
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
 		return fbxc_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "policy") == 0)
 		return fbxc_policy(argc - 1, argv + 1);
+	if (strcmp(argv[1], "probe") == 0)
+		return fbxc_probe(argc - 1, argv + 1);
 	fprintf(stderr, "forkbox: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

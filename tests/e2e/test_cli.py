@@ -40,3 +40,18 @@ def test_wordcount_example_scratch_file_does_not_survive():
         r = json.loads(p.stdout)
         assert r["result"] == {"words": 6, "scratch_bytes": 18, "saw_previous_call": False}, r
     s.cleanup()
+
+
+def test_probe_lists_every_layer_with_yes_or_no():
+    p = subprocess.run([build_path("forkbox"), "probe"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0, p
+    lines = p.stdout.splitlines()
+    names = [l.split()[1].rstrip(":") for l in lines]
+    assert names == ["seccomp", "seccomp-notify", "pidns", "uid-drop", "subreaper",
+                     "landlock", "landlock-scope"], p.stdout
+    assert all(l.split()[0] in ("yes", "no") for l in lines), p.stdout
+    assert lines[0].startswith("yes seccomp"), p.stdout
+    p = subprocess.run([build_path("forkbox"), "probe", "--policy", "/nonexistent.policy"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 3 and "no sandbox starts" in p.stderr, p
