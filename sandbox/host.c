@@ -487,6 +487,21 @@ void fbx_host_kill(struct fbx_sandbox *sb, uint64_t gen, uint64_t token)
 	pthread_mutex_unlock(&sb->lock);
 }
 
+/* The zygote's exit, seen without reaping it (fbx_host_zygote_stop does):
+ * a child of it may hold the control socket a moment longer (a spare
+ * before it closes its descriptors), so a send would not fail, and the
+ * request would be lost with the zygote. ECHILD: reaped by someone else. */
+static bool zygote_exited(const struct fbx_sandbox *sb)
+{
+	if (sb->zygote_pid <= 0)
+		return false;
+	siginfo_t si = {0};
+	if (waitid(P_PID, (id_t)sb->zygote_pid, &si,
+		   WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == sb->zygote_pid;
+}
+
 int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 		   const int fds[4], bool *restarted, uint64_t *gen,
 		   uint64_t *token, struct fbx_error *err)
@@ -499,6 +514,11 @@ int fbx_host_spawn(struct fbx_sandbox *sb, uint32_t timeout_ms,
 	msg.token = *token = ++sb->next_token;
 	fbx_host_recycle(sb);
 	for (int attempt = 0; attempt < 2; attempt++) {
+		if (sb->ctrl >= 0 && zygote_exited(sb)) {
+			fbx_log(sb->cfg.log_fd, "warn",
+				"zygote (pid %d) is gone", (int)sb->zygote_pid);
+			fbx_host_zygote_stop(sb, true);
+		}
 		if (sb->ctrl < 0) {
 			fbx_log(sb->cfg.log_fd, "warn",
 				"restarting the zygote");
