@@ -133,3 +133,44 @@ def test_two_root_daemons_run_their_modules_under_different_uids():
             assert uid_a != uid_b and abs(uid_a - uid_b) >= 65536, (uid_a, uid_b)
     with Daemon(module_path=module("inspect")) as c:
         assert ok(c.event({}))["uid"] == uid_a
+
+
+def _refuses_to_start(why):
+    d = Daemon(module_path=module("inspect"))
+    try:
+        assert d.proc.wait(timeout=30) == 1
+        assert why in d.diag(), d.diag()
+    finally:
+        d.close()
+
+
+def test_uid_blocks_refused_when_unsafe_or_all_taken():
+    # The lock dir decides which uids modules run as: a /run/forkbox that
+    # others may write to is refused, and so is a machine with every block
+    # taken. Done on a tmpfs over /run/forkbox, in the tests' own mount
+    # namespace.
+    import fcntl
+    import subprocess
+    from harness import Skip
+    if os.geteuid() != 0:
+        raise Skip("slot uids are root's")
+    os.makedirs("/run/forkbox", mode=0o700, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0777", "tmpfs",
+                       "/run/forkbox"]).returncode != 0:
+        raise Skip("cannot mount a tmpfs here")
+    held = []
+    try:
+        _refuses_to_start("not root's own")
+        os.chmod("/run/forkbox", 0o700)
+        for b in range(416):
+            f = open("/run/forkbox/uid-block-%d.lock" % b, "w")
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(f)
+        _refuses_to_start("uid blocks of /run/forkbox are claimed")
+        held.pop().close()
+        with Daemon(module_path=module("inspect")) as d:
+            assert ok(d.event({}))["uid"] == 1900000000 + 415 * 9 * 65536
+    finally:
+        for f in held:
+            f.close()
+        subprocess.run(["umount", "/run/forkbox"])

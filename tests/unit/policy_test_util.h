@@ -9,6 +9,7 @@
 #define FORKBOX_POLICY_TEST_UTIL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -243,6 +244,39 @@ static inline struct fbx_bpf compile_text(const char *text, unsigned flags)
 		fail_msg("compile: %s", err.msg);
 	fbx_policy_free(p);
 	return b;
+}
+
+/* --- the shipped policies ------------------------------------------------ */
+
+/* policies/ of this source tree: found from the test binary
+ * (BUILD/tests/test_policy_*), else from the working directory. */
+static inline void policy_path(const char *name, char *buf, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		for (int up = 0; up < 3; up++) {
+			char *slash = strrchr(exe, '/');
+			if (slash)
+				*slash = '\0';
+		}
+		snprintf(buf, size, "%s/policies/%s", exe, name);
+		if (access(buf, R_OK) == 0)
+			return;
+	}
+	snprintf(buf, size, "policies/%s", name);
+}
+
+static inline struct fbx_policy *load_shipped(const char *name)
+{
+	char path[PATH_MAX + 32];
+	policy_path(name, path, sizeof(path));
+	struct fbx_error err = {0};
+	struct fbx_policy *p = NULL;
+	if (fbx_policy_load(path, &p, &err))
+		fail_msg("%s: %s", path, err.msg);
+	return p;
 }
 
 #define NATIVE_ARCH  seccomp_arch_native()
