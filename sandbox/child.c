@@ -242,6 +242,14 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 		&init_err) < 0)
 		report_failure(a->setup_fd, init_err.code ? init_err.code : EIO,
 			       init_err.msg);
+	/* The zygote's copy of the default module, linked while we still
+	 * have its uid: with protected_hardlinks only its owner may
+	 * (zygote_snapshot.c). Failing, we copy it below like any spare. */
+	bool module_linked =
+	    !a->job_waiting && a->snapshot_fd >= 0 &&
+	    linkat(a->snapshot_fd, fbx_runtime_base_name(a->cfg->module_path),
+		   AT_FDCWD, fbx_runtime_base_name(a->cfg->module_path),
+		   0) == 0;
 	if ((rc = fbx_layer_fds_arrange(a->setup_fd)) < 0)
 		_exit(124); /* nothing to report through: fds are in disarray */
 	if ((rc = fbx_layer_rlimits_apply(a->cfg, timeout_ms)) < 0)
@@ -279,7 +287,9 @@ __attribute__((noreturn)) void fbx_child_main(struct fbx_child_args *a)
 	 * creating and filling a file is the file system's slow part of
 	 * staging, and the job then only compares (runtime_stage.c). A
 	 * failure here is the job's to find and report. */
-	if (!a->job_waiting && a->cfg->module_path[0])
+	if (module_linked)
+		child.prestaged = a->cfg->module_path;
+	else if (!a->job_waiting && a->cfg->module_path[0])
 		(void)fbx_runtime_prestage(&child, a->cfg->module_path);
 	if (!a->job_waiting)
 		prefault();

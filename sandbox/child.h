@@ -38,6 +38,7 @@ struct fbx_child_args {
 	int setup_fd;
 	int dir_fd; /* the private dir made ahead for it (".spare-<uuid>") */
 	const char *dir_name; /* the name it takes at hand-over ("<uuid>") */
+	int snapshot_fd;      /* the default module's snapshot dir, or -1 */
 	const sigset_t *signals_changed; /* dispositions to reset */
 	uid_t uid;			 /* (uid_t)-1: keep the zygote's */
 	gid_t gid;

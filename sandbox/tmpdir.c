@@ -246,7 +246,8 @@ int fbx_tmpdir_is_private_name(const char *name)
 int fbx_tmpdir_is_ours(const char *name)
 {
 	static const char *const prefixes[] = {"", FBX_TMPDIR_TRASH_PREFIX,
-					       FBX_TMPDIR_SPARE_PREFIX};
+					       FBX_TMPDIR_SPARE_PREFIX,
+					       FBX_TMPDIR_MODULE_PREFIX};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
 		if (strncmp(name, prefixes[i], n) == 0 &&

@@ -28,6 +28,11 @@
 #define FBX_TMPDIR_SPARE_PREFIX ".spare-"
 #define FBX_TMPDIR_SPARE_LEN	(7 + FBX_TMPDIR_NAME_LEN)
 
+/* A zygote's snapshot of the default module (zygote_snapshot.c), a dir
+ * holding one read-only file. */
+#define FBX_TMPDIR_MODULE_PREFIX ".module-"
+#define FBX_TMPDIR_MODULE_LEN	 (8 + FBX_TMPDIR_NAME_LEN)
+
 /* The lock file in the base: every live forkbox sharing the base holds it
  * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
 #define FBX_TMPDIR_LOCK_NAME ".forkbox.lock"
@@ -71,7 +76,8 @@ int fbx_tmpdir_create(int base_fd, const char *name, uid_t uid, gid_t gid,
 		      struct fbx_error *err);
 
 /* True for the names forkbox makes in a tmp base: "<uuid>",
- * ".trash-<uuid>", ".spare-<uuid>". Only those are ever swept. */
+ * ".trash-<uuid>", ".spare-<uuid>", ".module-<uuid>". Only those are ever
+ * swept. */
 int fbx_tmpdir_is_ours(const char *name);
 
 /* Renames <base>/<name> to <base>/.trash-<name> (written into trash), so

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -40,6 +41,15 @@ struct fbx_invocation {
 	struct fbx_msg_done done;
 };
 
+/* The default module copied once for every spare to link
+ * (zygote_snapshot.c). */
+struct fbx_module_snapshot {
+	int dir_fd; /* -1: none */
+	char dir_name[FBX_TMPDIR_MODULE_LEN + 1];
+	struct stat source; /* the module's path as it was copied */
+	bool disabled;	    /* making one failed: spares copy */
+};
+
 struct fbx_zygote {
 	int ctrl;
 	int epfd;
@@ -67,6 +77,7 @@ struct fbx_zygote {
 	pid_t janitor_pid;    /* 0: none, dirs are removed inline */
 	int janitor_fd;	      /* names of dirs to remove, to the janitor */
 	int64_t last_done_ns; /* when the last report went out */
+	struct fbx_module_snapshot snapshot;
 };
 
 /* Reads INIT from the control socket, prepares everything, answers READY
@@ -120,6 +131,12 @@ struct fbx_invocation *fbx_spare_take(struct fbx_zygote *z);
 void fbx_spare_lost(struct fbx_zygote *z, struct fbx_invocation *inv,
 		    int status);
 void fbx_spares_retire(struct fbx_zygote *z);
+
+/* The module snapshot's dir for the next spare to link from, made or
+ * made again when the module's path changed; -1 when there is none
+ * (zygote_snapshot.c). fbx_snapshot_drop removes it. */
+int fbx_snapshot_fd(struct fbx_zygote *z);
+void fbx_snapshot_drop(struct fbx_zygote *z);
 
 /* Sets the tmp base's mode back if a module of our uid changed it
  * (zygote_spare.c). */

@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	if (fbx_zygote_init(&z, CTRL_FD, STDERR_FILENO) < 0)
 		return 1;
 	int rc = fbx_zygote_serve(&z);
+	fbx_snapshot_drop(&z);
 	fbx_janitor_stop(&z);
 	return rc;
 }

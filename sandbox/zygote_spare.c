@@ -137,6 +137,7 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	    .setup_fd = sp[1],
 	    .dir_fd = dir_fd,
 	    .dir_name = name,
+	    .snapshot_fd = job_waiting ? -1 : fbx_snapshot_fd(z),
 	    .signals_changed = &z->signals_changed,
 	    /* One uid per concurrent slot: two invocations running at
 	     * once can neither signal each other nor enter each other's

@@ -45,11 +45,15 @@ def _first_zygote(d):
 
 
 def _leftovers(tmp_base):
-    """Entries of the tmp base besides its lock file and the spares' dirs."""
+    """Entries of the tmp base besides its lock file, the spares' dirs and
+    one module snapshot (the live zygote's: each retired one removes its
+    own)."""
     if not os.path.isdir(tmp_base):
         return []
-    return [n for n in os.listdir(tmp_base)
-            if n != ".forkbox.lock" and not n.startswith(".spare-")]
+    names = [n for n in os.listdir(tmp_base)
+             if n != ".forkbox.lock" and not n.startswith(".spare-")]
+    snapshots = [n for n in names if n.startswith(".module-")]
+    return [n for n in names if n not in snapshots[:1]]
 
 
 def _spare_dirs(tmp_base):

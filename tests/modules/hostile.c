@@ -53,6 +53,43 @@ static char *answer(const char *fmt, long long v)
 	return out;
 }
 
+/* Its own staged module (name: as in its private dir, the cwd), which
+ * may be a link to the zygote's snapshot that later invocations link too:
+ * written through, made writable, linked elsewhere, then replaced. */
+static char *tamper_module(const char *name)
+{
+	struct stat st;
+	if (stat(name, &st) < 0)
+		return answer("{\"stat_errno\": %lld}", errno);
+	int fd = open(name, O_WRONLY | O_CLOEXEC);
+	int write_errno = fd < 0 ? errno : 0;
+	if (fd >= 0) {
+		if (write(fd, "garbage", 7) != 7)
+			write_errno = errno;
+		close(fd);
+	}
+	int chmod_errno = chmod(name, 0666) < 0 ? errno : 0;
+	int link_errno = link(name, "again") < 0 ? errno : 0;
+	int unlink_errno = unlink(name) < 0 ? errno : 0;
+	fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	int replace_errno = fd < 0 ? errno : 0;
+	if (fd >= 0) {
+		if (write(fd, "garbage", 7) != 7)
+			replace_errno = errno;
+		close(fd);
+	}
+	char *out = malloc(256);
+	if (out)
+		snprintf(out, 256,
+			 "{\"nlink\": %lu, \"uid\": %u, \"mode\": %u, "
+			 "\"write\": %d, \"chmod\": %d, \"link\": %d, "
+			 "\"unlink\": %d, \"replace\": %d}",
+			 (unsigned long)st.st_nlink, (unsigned)st.st_uid,
+			 (unsigned)(st.st_mode & 07777), write_errno,
+			 chmod_errno, link_errno, unlink_errno, replace_errno);
+	return out;
+}
+
 static char *daemonize(const char *name)
 {
 	pid_t pid = fork();
@@ -357,6 +394,8 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		 * could be signalled. */
 		int rc = kill(mb ? (pid_t)mb : getpid(), 0);
 		return answer("{\"signal_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "tamper_module")) {
+		return tamper_module(arg);
 	} else if (!strcmp(what, "read")) {
 		int fd = open(arg, O_RDONLY);
 		if (fd < 0)

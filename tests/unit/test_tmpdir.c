@@ -226,7 +226,8 @@ static void test_sweep(void **state)
 }
 
 /* A finished dir is renamed aside at once and removed later; a trash dir
- * left by a killed zygote is swept like a private one. */
+ * or a module snapshot left by a killed zygote is swept like a private
+ * one. */
 static void test_retire_and_sweep_trash(void **state)
 {
 	struct fx *f = *state;
@@ -244,12 +245,19 @@ static void test_retire_and_sweep_trash(void **state)
 	assert_true(fbx_tmpdir_retire(f->base_fd, name, trash, &err) < 0);
 	assert_non_null(strstr(err.msg, name));
 	make_stale(f, ".trash-not-a-uuid");
+	/* So is a module snapshot (zygote_snapshot.c). */
+	char snap[FBX_TMPDIR_MODULE_LEN + 1];
+	snprintf(snap, sizeof(snap), "%s%s", FBX_TMPDIR_MODULE_PREFIX, name);
+	make_stale(f, snap);
+	make_stale(f, ".module-not-a-uuid");
 
 	size_t swept = 0;
 	int lock = -1;
 	assert_int_equal(
 	    fbx_tmpdir_base_lock_and_sweep(f->base_fd, &lock, &swept, &err), 0);
-	assert_int_equal(swept, 1);
+	assert_int_equal(swept, 2);
+	assert_false(exists_at(f->base_fd, snap));
+	assert_true(exists_at(f->base_fd, ".module-not-a-uuid"));
 	char again[FBX_TMPDIR_TRASH_LEN + 1];
 	snprintf(again, sizeof(again), "%s%s", FBX_TMPDIR_TRASH_PREFIX, name);
 	assert_false(exists_at(f->base_fd, again));
