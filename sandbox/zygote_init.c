@@ -47,6 +47,30 @@ static bool pidns_available(void)
 	return true;
 }
 
+/* Whether a child can enter the Landlock domain its children would: the
+ * kernel can say it has Landlock and still refuse a domain (at most 16
+ * nest, and a supervisor of ours may have used them up). Found here, the
+ * layer is reported missing; found in each child, every invocation would
+ * fail. 0 or -errno. */
+static int landlock_enterable(int abi)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (chdir("/") < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(EIO);
+		int rc = fbx_layer_landlock(abi);
+		_exit(rc < 0 && -rc < 256 ? -rc : rc < 0 ? EIO : 0);
+	}
+	if (pid < 0)
+		return -errno;
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
+}
+
 static int ready_failed(struct fbx_zygote *z, int code, const char *msg)
 {
 	struct fbx_msg_ready r = {.type = FBX_MSG_INIT_FAILED, .code = code};
@@ -175,9 +199,24 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 		z->layers |= FBX_LAYER_UID_DROP;
 	z->landlock_abi = fbx_landlock_abi();
 	if (!(off & FBX_LAYER_LANDLOCK) && z->landlock_abi >= 1) {
-		z->layers |= FBX_LAYER_LANDLOCK;
-		if (!(off & FBX_LAYER_LANDLOCK_SCOPE) && z->landlock_abi >= 6)
-			z->layers |= FBX_LAYER_LANDLOCK_SCOPE;
+		bool scope =
+		    !(off & FBX_LAYER_LANDLOCK_SCOPE) && z->landlock_abi >= 6;
+		rc = landlock_enterable(
+		    scope ? z->landlock_abi
+			  : (z->landlock_abi < 5 ? z->landlock_abi : 5));
+		if (rc == 0)
+			z->layers |= FBX_LAYER_LANDLOCK |
+				     (scope ? FBX_LAYER_LANDLOCK_SCOPE : 0);
+		else
+			fbx_log_errno(z->log_fd, "warn", -rc,
+				      "the kernel has Landlock (ABI %d) but a "
+				      "child cannot enter a domain here%s: no "
+				      "landlock layer",
+				      z->landlock_abi,
+				      rc == -E2BIG ? " (at most 16 domains "
+						     "nest, and those above "
+						     "us took them all)"
+						   : "");
 	}
 
 	if (z->runtime->zygote_init &&

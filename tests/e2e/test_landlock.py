@@ -202,3 +202,30 @@ def test_exec_runtime_refuses_concurrency_with_nothing_between_invocations():
         if layers == "uid-drop" and b"landlock" not in p.stderr.split(b"layers: ")[-1]:
             continue  # no Landlock here: the refusal above is all there is
         assert p.returncode == 0, (layers, p)
+
+
+def test_landlock_that_cannot_be_entered_is_a_missing_layer_not_a_failure_per_request():
+    # Under a supervisor that took all 16 nesting levels, the kernel says
+    # it has Landlock but refuses any domain below: the zygote finds out
+    # once at start, says so, and serves without the layer (or, with
+    # --require landlock, forkboxd refuses to start), instead of failing
+    # every invocation.
+    import subprocess
+    from harness import build_path
+    nest = build_path("tests", "landlock_nest")
+    if subprocess.run([nest, "0", "true"]).returncode == 77:
+        raise Skip("this kernel gives no Landlock")
+    with Daemon(module_path=module("hostile"), prefix=[nest, "16"]) as d:
+        assert "landlock" not in _layers(d)
+        assert "child cannot enter a domain here (at most 16 domains nest" in d.diag(), d.diag()
+        for i in range(3):
+            assert _create(d, "x%d" % i) == 0
+    # One level left is enough.
+    with Daemon(module_path=module("hostile"), prefix=[nest, "15"]) as d:
+        assert "landlock" in _layers(d)
+        assert "cannot enter a domain" not in d.diag()
+    p = subprocess.run([nest, "16", build_path("forkboxd"), "stdio", "--module",
+                        module("noop"), "--require", "landlock"],
+                       input=b'{"event": {}}\n', capture_output=True, timeout=30)
+    assert p.returncode == 1 and p.stdout == b"", p
+    assert b"'landlock' is required (--require) but not in place" in p.stderr, p.stderr

@@ -1,6 +1,7 @@
 """libforkbox from a multithreaded host, and the zygote's life cycle."""
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -45,6 +46,39 @@ def test_zygote_killed_between_requests_is_restarted_and_says_so():
         (new,) = child_pids(d.proc.pid)
         assert new != zygote
         assert "zygote_restarted" not in d.event({})["report"]
+
+
+# A host may ignore SIGCHLD (plenty of daemons do): the kernel then reaps
+# its children at once, the zygote included, and waiting for it fails with
+# ECHILD. The disposition passes through exec, so forkboxd started this
+# way is such a host.
+IGNORING_SIGCHLD = [
+    "python3", "-c",
+    "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+    "os.execvp(sys.argv[1], sys.argv[1:])"]
+
+
+def test_zygote_killed_in_a_host_that_ignores_sigchld_is_restarted():
+    with Daemon(module_path=module("counter"), prefix=IGNORING_SIGCHLD) as d:
+        assert ok(d.event({})) == 1
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            ignored = int(re.search(r"SigIgn:\s*([0-9a-f]+)", f.read()).group(1), 16)
+        assert ignored & (1 << (signal.SIGCHLD - 1)), "forkboxd does not ignore SIGCHLD"
+        (zygote,) = child_pids(d.proc.pid)
+        assert ok(d.event({})) == 1, "a live zygote taken for a dead one"
+        assert "zygote_restarted" not in d.event({})["report"]
+        os.kill(zygote, signal.SIGKILL)
+        # Reaped by the kernel: no zombie is left to see.
+        assert wait_until(lambda: proc_state(zygote) is None)
+        r = d.event({})
+        assert ok(r) == 1
+        assert r["report"].get("zygote_restarted") is True, r
+        assert "zygote (pid %d) is gone" % zygote in d.diag(), d.diag()
+        (new,) = child_pids(d.proc.pid)
+        assert new != zygote
+        for i in range(3):
+            r = d.event({})
+            assert ok(r) == 1 and "zygote_restarted" not in r["report"], r
 
 
 def test_zygote_killed_during_a_request_fails_it_without_hanging():
