@@ -1,7 +1,11 @@
 /* forkboxd stdio: JSON Lines in, JSON Lines out, in request order.
  *
- * One reader (the calling thread) cuts stdin into lines, -j workers invoke,
- * one writer prints responses in sequence. A bounded ring of slots keeps
+ * One reader (the calling thread) cuts stdin into lines, -j workers invoke
+ * and print: the worker that finishes the oldest unprinted request prints
+ * it and every later one already answered, in sequence. No writer thread:
+ * a hand-over to one is a wake-up on every answer's path (tens of
+ * microseconds on a VM whose CPUs sleep between requests, more when the
+ * woken thread queues behind another). A bounded ring of slots keeps
  * memory flat however fast requests arrive: the reader waits when the
  * oldest unanswered request is a ring's length behind. */
 #include <errno.h>
@@ -37,12 +41,14 @@ struct pipeline {
 	fbx_sandbox *sb;
 	size_t max_line;
 	pthread_mutex_t lock;
-	pthread_cond_t work, done, space;
+	pthread_cond_t work, space;
 	struct slot *ring;
 	size_t ring_size;
 	uint64_t next_seq, next_take, next_print;
 	bool eof;
 	bool out_broken;
+	bool printing;	 /* a worker is writing responses out */
+	bool no_workers; /* -j 1: the reader answers each request */
 };
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -81,38 +87,16 @@ static char *answer(struct pipeline *p, struct slot *s)
 	return resp;
 }
 
-static void *worker(void *arg)
+/* With the lock held: prints, in order, every answered request from the
+ * oldest unprinted one on, unless another worker is at it (it will see
+ * ours too: it looks again after each write). */
+static void print_answered(struct pipeline *p)
 {
-	struct pipeline *p = arg;
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (p->next_take == p->next_seq && !p->eof)
-			pthread_cond_wait(&p->work, &p->lock);
-		if (p->next_take == p->next_seq)
-			break;
-		struct slot *s = &p->ring[p->next_take++ % p->ring_size];
-		pthread_mutex_unlock(&p->lock);
-		char *resp = answer(p, s);
-		pthread_mutex_lock(&p->lock);
-		s->response = resp;
-		s->done = true;
-		pthread_cond_broadcast(&p->done);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
-static void *writer(void *arg)
-{
-	struct pipeline *p = arg;
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
+	while (!p->printing) {
 		struct slot *s = &p->ring[p->next_print % p->ring_size];
-		while (!(p->next_print < p->next_seq && s->done) &&
-		       !(p->eof && p->next_print == p->next_seq))
-			pthread_cond_wait(&p->done, &p->lock);
-		if (p->next_print == p->next_seq)
-			break;
+		if (!(p->next_print < p->next_seq && s->done))
+			return;
+		p->printing = true;
 		char *resp = s->response;
 		pthread_mutex_unlock(&p->lock);
 		int rc = -ENOMEM;
@@ -128,7 +112,34 @@ static void *writer(void *arg)
 		free(s->line);
 		memset(s, 0, sizeof(*s));
 		p->next_print++;
+		p->printing = false;
 		pthread_cond_broadcast(&p->space);
+	}
+}
+
+/* With the lock held and a request waiting: answers the oldest one not
+ * taken, then prints what is in order. */
+static void answer_next(struct pipeline *p)
+{
+	struct slot *s = &p->ring[p->next_take++ % p->ring_size];
+	pthread_mutex_unlock(&p->lock);
+	char *resp = answer(p, s);
+	pthread_mutex_lock(&p->lock);
+	s->response = resp;
+	s->done = true;
+	print_answered(p);
+}
+
+static void *worker(void *arg)
+{
+	struct pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (p->next_take == p->next_seq && !p->eof)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->next_take == p->next_seq)
+			break;
+		answer_next(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -144,7 +155,13 @@ static void enqueue(struct pipeline *p, char *line, size_t len, bool oversized)
 	s->len = len;
 	s->oversized = oversized;
 	p->next_seq++;
-	pthread_cond_signal(&p->work);
+	/* One at a time (-j 1): the reader answers it itself, sparing a
+	 * hand-over to a worker on every request's path; the next line
+	 * waits in the pipe meanwhile. */
+	if (p->no_workers)
+		answer_next(p);
+	else
+		pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -228,7 +245,6 @@ int fbxd_run_stdio(fbx_sandbox *sb, const struct fbxd_options *o)
 		return 1;
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.work, NULL);
-	pthread_cond_init(&p.done, NULL);
 	pthread_cond_init(&p.space, NULL);
 	/* A reader that went away must not kill us before cleanup. */
 	signal(SIGPIPE, SIG_IGN);
@@ -248,29 +264,28 @@ int fbxd_run_stdio(fbx_sandbox *sb, const struct fbxd_options *o)
 	}
 
 	pthread_t *workers = calloc(o->jobs, sizeof(pthread_t));
-	pthread_t wr;
-	if (!workers || pthread_create(&wr, NULL, writer, &p) != 0) {
-		free(workers);
+	if (!workers) {
 		free(p.ring);
 		return 1;
 	}
 	unsigned started = 0;
-	for (; started < o->jobs; started++)
+	p.no_workers = o->jobs == 1;
+	for (; !p.no_workers && started < o->jobs; started++)
 		if (pthread_create(&workers[started], NULL, worker, &p) != 0)
 			break;
 	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-	int rc = started ? read_lines(&p) : -EAGAIN;
+	int rc = started || p.no_workers ? read_lines(&p) : -EAGAIN;
 	if (stop_requested)
 		fbxd_diag("info", "stopping on a signal: requests already read "
 				  "are answered first");
 	pthread_mutex_lock(&p.lock);
 	p.eof = true;
 	pthread_cond_broadcast(&p.work);
-	pthread_cond_broadcast(&p.done);
 	pthread_mutex_unlock(&p.lock);
+	/* Each worker prints what it answered before it exits: when the last
+	 * one is joined, everything read has been printed. */
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(workers[i], NULL);
-	pthread_join(wr, NULL);
 	free(workers);
 	free(p.ring);
 	return rc < 0 || p.out_broken ? 1 : 0;

@@ -148,17 +148,20 @@ def test_sigterm_answers_what_was_read_then_exits_cleanly():
     import signal
     import time
     from harness import child_pids, private_dirs, wait_until
-    with Daemon(module_path=module("inspect")) as d:
-        d.send_raw(b'{"id": "slow", "event": {"sleep_ms": 700}}\n')
-        assert wait_until(lambda: len(private_dirs(d.scratch.tmp_base)) == 1)
-        zygote = child_pids(d.proc.pid)
-        d.proc.send_signal(signal.SIGTERM)
-        r = d.read_response(timeout=10)
-        assert r["id"] == "slow" and r["status"] == "ok", r
-        assert d.proc.wait(timeout=10) == 0
-        assert "stopping on a signal" in d.diag()
-        assert wait_until(lambda: all(not os.path.exists("/proc/%d" % z) for z in zygote))
-        assert private_dirs(d.scratch.tmp_base) == []
+    # -j 1 answers on the thread that reads (the signal lands mid-invoke);
+    # -j 2 answers on workers that have the signal blocked.
+    for jobs in ("1", "2"):
+        with Daemon("-j", jobs, module_path=module("inspect")) as d:
+            d.send_raw(b'{"id": "slow", "event": {"sleep_ms": 700}}\n')
+            assert wait_until(lambda: len(private_dirs(d.scratch.tmp_base)) == 1)
+            zygote = child_pids(d.proc.pid)
+            d.proc.send_signal(signal.SIGTERM)
+            r = d.read_response(timeout=10)
+            assert r["id"] == "slow" and r["status"] == "ok", (jobs, r)
+            assert d.proc.wait(timeout=10) == 0
+            assert "stopping on a signal" in d.diag()
+            assert wait_until(lambda: all(not os.path.exists("/proc/%d" % z) for z in zygote))
+            assert private_dirs(d.scratch.tmp_base) == []
 
 
 def test_a_request_module_replaces_the_default_module_copied_ahead():
