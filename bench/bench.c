@@ -65,7 +65,7 @@ static struct stats bench_fork(int n, useconds_t gap_us)
 /* gap_us: the time between one answer and the next request (0: back to
  * back); real callers leave one, and an idle CPU then has to wake. */
 static struct stats bench_library(const char *build, const char *tmp_base,
-				  int n, useconds_t gap_us)
+				  int n, useconds_t gap_us, bool recycle)
 {
 	char module[4096], zygote[4096];
 	snprintf(module, sizeof(module), "%s/tests/modules/noop.so", build);
@@ -76,6 +76,7 @@ static struct stats bench_library(const char *build, const char *tmp_base,
 	cfg.zygote_path = zygote;
 	cfg.policy_dir = "policies";
 	cfg.tmp_base = tmp_base;
+	cfg.recycle_dirs = recycle;
 	cfg.log_fd = 2;
 	fbx_sandbox *sb;
 	struct fbx_error err;
@@ -112,7 +113,7 @@ struct daemon {
 };
 
 static struct daemon start_daemon(const char *build, const char *jobs,
-				  const char *tmp_base)
+				  const char *tmp_base, bool recycle)
 {
 	int to[2], from[2];
 	if (pipe(to) < 0 || pipe(from) < 0)
@@ -128,12 +129,16 @@ static struct daemon start_daemon(const char *build, const char *jobs,
 		snprintf(exe, sizeof(exe), "%s/forkboxd", build);
 		snprintf(module, sizeof(module), "%s/tests/modules/noop.so",
 			 build);
-		if (tmp_base)
-			execl(exe, "forkboxd", "stdio", "--module", module,
-			      "-j", jobs, "--tmp-base", tmp_base, (char *)NULL);
-		else
-			execl(exe, "forkboxd", "stdio", "--module", module,
-			      "-j", jobs, (char *)NULL);
+		const char *argv[12] = {"forkboxd", "stdio", "--module",
+					module,	    "-j",    jobs};
+		int k = 6;
+		if (tmp_base) {
+			argv[k++] = "--tmp-base";
+			argv[k++] = tmp_base;
+		}
+		if (recycle)
+			argv[k++] = "--recycle-dirs";
+		execv(exe, (char *const *)argv);
 		_exit(127);
 	}
 	close(to[0]);
@@ -150,9 +155,10 @@ static void stop_daemon(struct daemon *d)
 	waitpid(d->pid, NULL, 0);
 }
 
-static struct stats bench_stdio(const char *build, const char *tmp_base, int n)
+static struct stats bench_stdio(const char *build, const char *tmp_base, int n,
+				bool recycle)
 {
-	struct daemon d = start_daemon(build, "1", tmp_base);
+	struct daemon d = start_daemon(build, "1", tmp_base, recycle);
 	double *v = calloc((size_t)n, sizeof(double));
 	char line[65536];
 	for (int i = -20; i < n; i++) {
@@ -175,9 +181,9 @@ static struct stats bench_stdio(const char *build, const char *tmp_base, int n)
 }
 
 static double bench_throughput(const char *build, const char *jobs,
-			       const char *tmp_base, int n)
+			       const char *tmp_base, int n, bool recycle)
 {
-	struct daemon d = start_daemon(build, jobs, tmp_base);
+	struct daemon d = start_daemon(build, jobs, tmp_base, recycle);
 	char line[65536];
 	/* Warm up, then write all requests from a child while reading here. */
 	fputs("{\"event\": {}}\n", d.in);
@@ -218,18 +224,27 @@ int main(int argc, char **argv)
 	const char *shm =
 	    access("/dev/shm", W_OK) == 0 ? "/dev/shm/forkbox-bench" : NULL;
 	struct stats base = bench_fork(n, 0);
-	struct stats lib = bench_library(build, NULL, n, 0);
-	struct stats lib_shm = shm ? bench_library(build, shm, n, 0) : lib;
-	struct stats lib_gap = bench_library(build, NULL, n, 1000);
+	/* --recycle-dirs needs a uid per slot (root); elsewhere its rows
+	 * repeat the default's. */
+	bool root = geteuid() == 0;
+	struct stats lib = bench_library(build, NULL, n, 0, false);
+	struct stats lib_rec =
+	    root ? bench_library(build, NULL, n, 0, true) : lib;
+	struct stats lib_shm =
+	    shm ? bench_library(build, shm, n, 0, false) : lib;
+	struct stats lib_gap = bench_library(build, NULL, n, 1000, false);
 	struct stats fork_gap = bench_fork(n, 1000);
-	struct stats io = bench_stdio(build, NULL, n);
-	struct stats io_shm = shm ? bench_stdio(build, shm, n) : io;
+	struct stats io = bench_stdio(build, NULL, n, false);
+	struct stats io_rec = root ? bench_stdio(build, NULL, n, true) : io;
+	struct stats io_shm = shm ? bench_stdio(build, shm, n, false) : io;
 	struct stats base2 =
 	    bench_fork(n, 0); /* the machine may have drifted */
-	double tput1 = bench_throughput(build, "1", NULL, n * 2);
-	double tput2 = bench_throughput(build, "2", NULL, n * 2);
+	double tput1 = bench_throughput(build, "1", NULL, n * 2, false);
+	double tput1_rec =
+	    root ? bench_throughput(build, "1", NULL, n * 2, true) : tput1;
+	double tput2 = bench_throughput(build, "2", NULL, n * 2, false);
 	double tput2_shm =
-	    shm ? bench_throughput(build, "2", shm, n * 2) : tput2;
+	    shm ? bench_throughput(build, "2", shm, n * 2, false) : tput2;
 	double floor_med = (base.median + base2.median) / 2;
 	double floor_p99 = (base.p99 + base2.p99) / 2;
 
@@ -242,6 +257,9 @@ int main(int argc, char **argv)
 	       "bare fork+_exit+waitpid (baseline)", floor_med, floor_p99, 1.0);
 	printf("%-46s %10.0f %10.0f %8.2f\n", "library: fbx_invoke", lib.median,
 	       lib.p99, lib.median / floor_med);
+	if (root)
+		printf("%-46s %10.0f %10.0f %8.2f\n", "library, --recycle-dirs",
+		       lib_rec.median, lib_rec.p99, lib_rec.median / floor_med);
 	if (shm)
 		printf("%-46s %10.0f %10.0f %8.2f\n",
 		       "library, tmp base on tmpfs", lib_shm.median,
@@ -254,12 +272,19 @@ int main(int argc, char **argv)
 	printf("%-46s %10.0f %10.0f %8.2f\n",
 	       "forkboxd stdio, one request at a time", io.median, io.p99,
 	       io.median / floor_med);
+	if (root)
+		printf("%-46s %10.0f %10.0f %8.2f\n",
+		       "forkboxd stdio, --recycle-dirs", io_rec.median,
+		       io_rec.p99, io_rec.median / floor_med);
 	if (shm)
 		printf("%-46s %10.0f %10.0f %8.2f\n",
 		       "forkboxd stdio, tmp base on tmpfs", io_shm.median,
 		       io_shm.p99, io_shm.median / floor_med);
 	printf("\nthroughput, requests pipelined into forkboxd stdio:\n");
-	printf("  -j 1: %.0f/s   -j 2: %.0f/s", tput1, tput2);
+	printf("  -j 1: %.0f/s", tput1);
+	if (root)
+		printf("   -j 1, --recycle-dirs: %.0f/s", tput1_rec);
+	printf("   -j 2: %.0f/s", tput2);
 	if (shm)
 		printf("   -j 2, tmpfs tmp base: %.0f/s", tput2_shm);
 	printf("\n");

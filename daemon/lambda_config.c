@@ -41,6 +41,7 @@ static const struct setting {
     {"allow_request_modules", "--allow-request-modules", K_BOOL},
     {"tmp_base", "--tmp-base", K_PATH},
     {"spares", "--spares", K_NUM},
+    {"recycle_dirs", "--recycle-dirs", K_BOOL},
     {"preload", "--preload", K_STR},
     {"function_name", "--function-name", K_STR},
     {"file_size_mb", "--file-size-mb", K_NUM},
@@ -263,7 +264,9 @@ static int emit(struct fbxd_lambda_config *lc, const struct merged *m,
 					 m->source[i], v);
 				return -1;
 			}
-			*allow_req = on;
+			if (strcmp(settings[i].key, "allow_request_modules") ==
+			    0)
+				*allow_req = on;
 			if (on && push(lc, settings[i].flag) < 0)
 				return -ENOMEM;
 			continue;

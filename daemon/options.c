@@ -14,6 +14,7 @@ enum {
 	OPT_ENTRY,
 	OPT_HANDLER,
 	OPT_ALLOW_REQ,
+	OPT_RECYCLE_DIRS,
 	OPT_TMP_BASE,
 	OPT_TIMEOUT,
 	OPT_MEMORY,
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
     {"handler", required_argument, NULL, OPT_HANDLER},
     {"task-root", required_argument, NULL, OPT_TASK_ROOT},
     {"allow-request-modules", no_argument, NULL, OPT_ALLOW_REQ},
+    {"recycle-dirs", no_argument, NULL, OPT_RECYCLE_DIRS},
     {"tmp-base", required_argument, NULL, OPT_TMP_BASE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"memory-mb", required_argument, NULL, OPT_MEMORY},
@@ -107,6 +109,10 @@ void fbxd_options_help(const char *command)
 	    "<policies>/<runtime>.policy)\n"
 	    "  --tmp-base DIR           parent of the private dirs "
 	    "(default: $TMPDIR/forkbox-UID)\n"
+	    "  --recycle-dirs           root only: empty a private dir and "
+	    "reuse it when it is then as new\n"
+	    "                           and ran alone (faster on ext4; "
+	    "README, Isolation, says what it gives up)\n"
 	    "  --timeout-ms N           wall-clock limit per invocation "
 	    "(default 3000)\n"
 	    "  --memory-mb N            address-space limit (default 512)\n"
@@ -270,6 +276,9 @@ int fbxd_options_parse(struct fbxd_options *o, int argc, char **argv,
 			break;
 		case OPT_TASK_ROOT:
 			o->task_root = optarg;
+			break;
+		case OPT_RECYCLE_DIRS:
+			o->cfg.recycle_dirs = true;
 			break;
 		case OPT_ALLOW_REQ:
 			o->cfg.allow_request_modules = true;

@@ -345,6 +345,7 @@ int fbx_open(const struct fbx_config *cfg, fbx_sandbox **out,
 	in->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 3000;
 	in->spares = cfg->spares;
 	in->learn = cfg->learn;
+	in->recycle_dirs = cfg->recycle_dirs;
 	if (cfg->preload && *cfg->preload &&
 	    strcmp(sb->runtime, "python") != 0) {
 		rc = fbx_error_set(err, EINVAL,

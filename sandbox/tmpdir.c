@@ -247,7 +247,8 @@ int fbx_tmpdir_is_ours(const char *name)
 {
 	static const char *const prefixes[] = {"", FBX_TMPDIR_TRASH_PREFIX,
 					       FBX_TMPDIR_SPARE_PREFIX,
-					       FBX_TMPDIR_MODULE_PREFIX};
+					       FBX_TMPDIR_MODULE_PREFIX,
+					       FBX_TMPDIR_FREE_PREFIX};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		size_t n = strlen(prefixes[i]);
 		if (strncmp(name, prefixes[i], n) == 0 &&

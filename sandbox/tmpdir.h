@@ -10,7 +10,9 @@
 #ifndef FORKBOX_TMPDIR_H
 #define FORKBOX_TMPDIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -32,6 +34,11 @@
  * holding one read-only file. */
 #define FBX_TMPDIR_MODULE_PREFIX ".module-"
 #define FBX_TMPDIR_MODULE_LEN	 (8 + FBX_TMPDIR_NAME_LEN)
+
+/* A retired dir emptied and found as fresh as a new one, kept for a
+ * later spare instead of a mkdir (tmpdir_recycle.c). */
+#define FBX_TMPDIR_FREE_PREFIX ".free-"
+#define FBX_TMPDIR_FREE_LEN    (6 + FBX_TMPDIR_NAME_LEN)
 
 /* The lock file in the base: every live forkbox sharing the base holds it
  * LOCK_SH; only a process that gets it LOCK_EX sweeps stale dirs. */
@@ -93,6 +100,43 @@ int fbx_tmpdir_retire(int base_fd, const char *name,
  * could be removed was). Works on arbitrarily deep trees with a bounded
  * number of fds and bounded C stack. */
 int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err);
+
+/* As fbx_tmpdir_remove, but <base>/<name> itself stays, emptied (a
+ * non-directory there is an error, ENOTDIR). */
+int fbx_tmpdir_empty(int base_fd, const char *name, struct fbx_error *err);
+
+/* What a new dir looks like in the attributes a module could change for
+ * good (tmpdir_recycle.c). */
+struct fbx_tmpdir_shape {
+	int64_t size;
+	int flags_err; /* 0, or the errno of FS_IOC_GETFLAGS */
+	uint32_t flags;
+	int fsx_err; /* 0, or the errno of FS_IOC_FSGETXATTR */
+	uint32_t xflags, projid, extsize;
+};
+
+/* Reads the shape of the dir open as fd. Returns 0 or -errno. */
+int fbx_tmpdir_shape_read(int fd, struct fbx_tmpdir_shape *shape);
+bool fbx_tmpdir_shape_equal(const struct fbx_tmpdir_shape *a,
+			    const struct fbx_tmpdir_shape *b);
+
+/* Empties the sealed, retired dir <base>/<name> and, when it is then as a
+ * new dir of shape fresh would be (ours, 0700, no xattr, same shape),
+ * renames it to a new ".free-<uuid>" (free_name). Returns 0, or -errno
+ * with the dir left under its name (emptied or not) for removal. */
+int fbx_tmpdir_recycle(int base_fd, const char *name,
+		       const struct fbx_tmpdir_shape *fresh,
+		       char free_name[FBX_TMPDIR_FREE_LEN + 1],
+		       struct fbx_error *err);
+
+/* True when name is a ".free-<uuid>" name. */
+bool fbx_tmpdir_reuse_name_ok(const char *name);
+
+/* Renames the free dir free_name to name and gives it to uid/gid (unless
+ * -1), as fbx_tmpdir_create would make it. Returns 0, or -errno: then a
+ * dir may be left under either name, for removal. */
+int fbx_tmpdir_reuse(int base_fd, const char *free_name, const char *name,
+		     uid_t uid, gid_t gid, struct fbx_error *err);
 
 /* 1 when the dir name in base_fd is still the one made (dev, ino), mode
  * 0700, and holds nothing but allowed (a file name, or NULL for none);

@@ -80,6 +80,7 @@ struct rm_state {
 	struct fbx_error *err;
 	int first;	/* first failure, -errno, or 0 */
 	bool rescan;	/* dirs were moved into frames[0] during its pass */
+	bool keep_top;	/* empty the private dir, do not remove it */
 	unsigned moved; /* names given to dirs moved up */
 	struct rm_frame frames[RM_MAX_OPEN];
 };
@@ -307,6 +308,10 @@ static void pop(struct rm_state *st, int *depth, int base_fd)
 	closedir(f->dir);
 	f->dir = NULL;
 	f->fd = -1;
+	if (*depth == 1 && st->keep_top) {
+		(*depth)--;
+		return;
+	}
 	if (unlinkat(parent, f->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		fail(st, errno, true, "cannot remove directory '%s' (depth %d)",
 		     f->name, *depth - 1);
@@ -319,7 +324,8 @@ static bool is_dot(const char *name)
 	       (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err)
+static int remove_tree(int base_fd, const char *name, bool keep_top,
+		       struct fbx_error *err)
 {
 	if (!name || !name[0] || is_dot(name) || strchr(name, '/') ||
 	    strlen(name) > NAME_MAX)
@@ -333,6 +339,7 @@ int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err)
 				       name);
 	st->top = name;
 	st->err = err;
+	st->keep_top = keep_top;
 	int rc = get_dir_id(base_fd, &st->base);
 	if (rc < 0) {
 		free(st);
@@ -344,7 +351,9 @@ int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err)
 
 	int depth = 0;
 	int fd = open_subdir(st, base_fd, name, 0);
-	if (fd == -ENOTDIR || fd == -ELOOP) {
+	if ((fd == -ENOTDIR || fd == -ELOOP) && keep_top) {
+		fail(st, ENOTDIR, false, "not a directory");
+	} else if (fd == -ENOTDIR || fd == -ELOOP) {
 		/* Not a dir at all: nothing below to care about. */
 		if (unlinkat(base_fd, name, 0) < 0 && errno != ENOENT)
 			fail(st, errno, true, "cannot unlink it");
@@ -376,4 +385,14 @@ int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err)
 	rc = st->first;
 	free(st);
 	return rc;
+}
+
+int fbx_tmpdir_remove(int base_fd, const char *name, struct fbx_error *err)
+{
+	return remove_tree(base_fd, name, false, err);
+}
+
+int fbx_tmpdir_empty(int base_fd, const char *name, struct fbx_error *err)
+{
+	return remove_tree(base_fd, name, true, err);
 }

@@ -67,6 +67,7 @@ struct fbx_msg_init {
 	uint32_t timeout_ms;	    /* the longest any invocation may run */
 	uint32_t spares;	    /* children kept forked and set up ahead */
 	uint32_t learn;		    /* record syscalls instead of enforcing */
+	uint32_t recycle_dirs;	    /* fbx_config.recycle_dirs */
 	char preload[1024];	    /* python: modules to import, "a,b" */
 	char module_dir[PATH_MAX];  /* the default module's dir, or "" */
 	char module_path[PATH_MAX]; /* the default module, or "" */

@@ -32,6 +32,10 @@ struct fbx_invocation {
 	bool dir_named;	   /* its dir was renamed from .spare-<name> */
 	bool ended;	   /* stopped at its end: its exit is a clean one */
 	bool stop_at_end;  /* its job asked it to stop at its end */
+	bool running;	   /* its job was handed over, it is not reported */
+	/* Another invocation ran while it did: its dir is never recycled
+	 * (a process of the other could hold it open). */
+	bool overlapped;
 	/* Reported, its child killed but not yet reaped: the slot (and its
 	 * uid) is not reused until the child is gone. */
 	bool draining;
@@ -73,9 +77,15 @@ struct fbx_zygote {
 	size_t n_spares;
 	unsigned spare_failures; /* in a row; stops refilling when high */
 	bool host_gone;
-	bool retiring;	      /* RETIRE came: finish what runs, then exit */
-	pid_t janitor_pid;    /* 0: none, dirs are removed inline */
-	int janitor_fd;	      /* names of dirs to remove, to the janitor */
+	bool retiring;	   /* RETIRE came: finish what runs, then exit */
+	pid_t janitor_pid; /* 0: none, dirs are removed inline */
+	int janitor_fd;	   /* names of dirs to remove, to the janitor */
+	int free_fd;	   /* names of recycled dirs, from the janitor */
+	size_t n_running;  /* invocations with .running set */
+	/* A new private dir, as made here last: what a recycled one must
+	 * look like (tmpdir_recycle.c). */
+	struct fbx_tmpdir_shape dir_shape;
+	bool dir_shape_known;
 	int64_t last_done_ns; /* when the last report went out */
 	struct fbx_module_snapshot snapshot;
 };
@@ -169,7 +179,11 @@ int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
  * inline when it cannot); lost is for its death; stop waits for it to
  * finish the queue. */
 int fbx_janitor_start(struct fbx_zygote *z);
-void fbx_janitor_remove(struct fbx_zygote *z, const char *trash);
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
+			bool recyclable);
+/* Takes the name of a recycled dir the janitor sent back, if any. */
+bool fbx_janitor_take_free(struct fbx_zygote *z,
+			   char name[FBX_TMPDIR_FREE_LEN + 1]);
 void fbx_janitor_lost(struct fbx_zygote *z, int status);
 void fbx_janitor_stop(struct fbx_zygote *z);
 

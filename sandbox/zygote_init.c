@@ -87,6 +87,7 @@ int fbx_zygote_init(struct fbx_zygote *z, int ctrl_fd, int log_fd)
 	z->log_fd = log_fd;
 	z->epfd = z->sigfd = z->base_fd = z->lock_fd = z->self_pidfd = -1;
 	z->janitor_fd = -1;
+	z->free_fd = -1;
 	z->snapshot.dir_fd = -1;
 	z->pid = getpid();
 

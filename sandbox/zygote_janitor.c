@@ -15,7 +15,12 @@
  * the zygote first, so that the next process of the same uid cannot get in
  * and feed the removal. When the janitor is gone or behind (a full pipe),
  * the zygote removes the dir itself: slower, never lost (a janitor that
- * dies with names queued leaves them to the zygote too). */
+ * dies with names queued leaves them to the zygote too).
+ *
+ * A dir the zygote marks recyclable is emptied instead, and if it is then
+ * as a new one (tmpdir_recycle.c) its ".free-" name goes back to the
+ * zygote on a second pipe, for a later spare; the zygote removes what is
+ * left there when it stops. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +39,12 @@
 
 struct janitor_msg {
 	char trash[FBX_TMPDIR_TRASH_LEN + 1];
+	bool recycle;
+	struct fbx_tmpdir_shape fresh; /* what a new dir looks like */
+};
+
+struct free_msg {
+	char name[FBX_TMPDIR_FREE_LEN + 1];
 };
 
 /* Closes every descriptor but the ones in keep (sorted, ascending). */
@@ -49,21 +60,40 @@ static int close_all_but(const int *keep, size_t n)
 	return 0;
 }
 
-static __attribute__((noreturn)) void janitor_main(int in_fd, int base_fd,
-						   int log_fd)
+/* Empties a recyclable dir and hands it back to the zygote; false when it
+ * is to be removed instead (under the name in trash). */
+static bool recycle(int base_fd, int out_fd, const struct janitor_msg *m)
 {
-	int keep[3] = {in_fd, base_fd, log_fd};
-	/* Three small ints: sort by hand. */
-	for (int i = 0; i < 3; i++)
-		for (int j = i + 1; j < 3; j++)
+	struct free_msg f;
+	memset(&f, 0, sizeof(f));
+	struct fbx_error err = {0};
+	if (fbx_tmpdir_recycle(base_fd, m->trash, &m->fresh, f.name, &err) < 0)
+		return false;
+	if (write(out_fd, &f, sizeof(f)) == (ssize_t)sizeof(f))
+		return true;
+	/* The zygote is not taking them (a full pipe) or is gone. */
+	(void)fbx_tmpdir_remove(base_fd, f.name, NULL);
+	return true;
+}
+
+static __attribute__((noreturn)) void janitor_main(int in_fd, int out_fd,
+						   int base_fd, int log_fd)
+{
+	int keep[4] = {in_fd, out_fd, base_fd, log_fd};
+	/* Four small ints (the log's -1 sorts first): sort by hand. */
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
 			if (keep[j] < keep[i]) {
 				int t = keep[i];
 				keep[i] = keep[j];
 				keep[j] = t;
 			}
-	if (close_all_but(keep, log_fd >= 0 ? 3 : 2) < 0)
+	if (close_all_but(log_fd >= 0 ? keep : keep + 1, log_fd >= 0 ? 4 : 3) <
+	    0)
 		_exit(1);
 	(void)prctl(PR_SET_NAME, "forkbox-janitor");
+	/* A zygote gone must not end the removal of what is queued. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	struct janitor_msg m;
 	for (;;) {
 		ssize_t n = read(in_fd, &m, sizeof(m));
@@ -77,6 +107,8 @@ static __attribute__((noreturn)) void janitor_main(int in_fd, int base_fd,
 		    strncmp(m.trash, FBX_TMPDIR_TRASH_PREFIX,
 			    strlen(FBX_TMPDIR_TRASH_PREFIX)) != 0)
 			continue;
+		if (m.recycle && recycle(base_fd, out_fd, &m))
+			continue;
 		struct fbx_error err = {0};
 		if (fbx_tmpdir_remove(base_fd, m.trash, &err) < 0)
 			fbx_log(log_fd, "error",
@@ -86,29 +118,42 @@ static __attribute__((noreturn)) void janitor_main(int in_fd, int base_fd,
 
 int fbx_janitor_start(struct fbx_zygote *z)
 {
-	int p[2];
+	/* Both ends that either side must never block on are non-blocking:
+	 * a full pipe to the janitor means remove here, a full pipe back
+	 * means remove there. */
+	int p[2], back[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
+	if (pipe2(back, O_CLOEXEC | O_NONBLOCK) < 0) {
 		int e = errno;
 		close(p[0]);
 		close(p[1]);
 		return -e;
 	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		close(back[0]);
+		close(back[1]);
+		return -e;
+	}
 	if (pid == 0)
-		janitor_main(p[0], z->base_fd, z->log_fd);
+		janitor_main(p[0], back[1], z->base_fd, z->log_fd);
 	close(p[0]);
-	/* Never block the loop on it: a full pipe means remove here. */
+	close(back[1]);
 	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
 		int e = errno;
 		close(p[1]);
+		close(back[0]);
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
 		return -e;
 	}
 	z->janitor_pid = pid;
 	z->janitor_fd = p[1];
+	z->free_fd = back[0];
 	return 0;
 }
 
@@ -128,11 +173,15 @@ static int seal_dir(int base_fd, const char *name)
 	return rc;
 }
 
-void fbx_janitor_remove(struct fbx_zygote *z, const char *trash)
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
+			bool recyclable)
 {
 	struct janitor_msg m;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.trash, sizeof(m.trash), "%s", trash);
+	/* Sealed (below) is a condition: only with a uid per slot. */
+	m.recycle = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known;
+	m.fresh = z->dir_shape;
 	if (z->janitor_fd >= 0 &&
 	    (z->cfg.run_uid < 0 || seal_dir(z->base_fd, trash) == 0) &&
 	    write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m))
@@ -181,14 +230,39 @@ void fbx_janitor_lost(struct fbx_zygote *z, int status)
 	remove_all_trash(z);
 }
 
+bool fbx_janitor_take_free(struct fbx_zygote *z,
+			   char name[FBX_TMPDIR_FREE_LEN + 1])
+{
+	struct free_msg f;
+	if (z->free_fd < 0 ||
+	    read(z->free_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		return false;
+	f.name[sizeof(f.name) - 1] = '\0';
+	memcpy(name, f.name, sizeof(f.name));
+	return true;
+}
+
 void fbx_janitor_stop(struct fbx_zygote *z)
 {
-	if (z->janitor_pid <= 0)
-		return;
-	fbx_close_fd(&z->janitor_fd);
-	/* It finishes what is queued: the tmp base is clean when we exit. */
-	int status;
-	while (waitpid(z->janitor_pid, &status, 0) < 0 && errno == EINTR)
-		;
-	z->janitor_pid = 0;
+	if (z->janitor_pid > 0) {
+		fbx_close_fd(&z->janitor_fd);
+		/* It finishes what is queued: the tmp base is clean when we
+		 * exit. */
+		int status;
+		while (waitpid(z->janitor_pid, &status, 0) < 0 &&
+		       errno == EINTR)
+			;
+		z->janitor_pid = 0;
+	}
+	/* The free dirs no spare took (each one named once, ours only:
+	 * another generation's zygote may share the base). */
+	char name[FBX_TMPDIR_FREE_LEN + 1];
+	while (fbx_janitor_take_free(z, name)) {
+		struct fbx_error err = {0};
+		if (fbx_tmpdir_reuse_name_ok(name) &&
+		    fbx_tmpdir_remove(z->base_fd, name, &err) < 0)
+			fbx_log(z->log_fd, "error",
+				"free private dir not removed: %s", err.msg);
+	}
+	fbx_close_fd(&z->free_fd);
 }

@@ -71,6 +71,26 @@ void fbx_zygote_base_mode_restore(struct fbx_zygote *z)
 			      "chmod of the tmp base");
 }
 
+/* A recycled dir as the spare's, when the janitor has sent one back: a
+ * rename instead of a mkdir (tmpdir_recycle.c). */
+static bool spare_dir_reused(struct fbx_zygote *z, const char *spare_name,
+			     uid_t uid, gid_t gid)
+{
+	char free_name[FBX_TMPDIR_FREE_LEN + 1];
+	if (z->cfg.run_uid < 0 || !fbx_janitor_take_free(z, free_name))
+		return false;
+	struct fbx_error e = {0};
+	if (fbx_tmpdir_reuse(z->base_fd, free_name, spare_name, uid, gid, &e) ==
+	    0)
+		return true;
+	fbx_log(z->log_fd, "warn", "%s; a new dir is made instead", e.msg);
+	/* Under whichever of the two names it is left. */
+	if (fbx_tmpdir_reuse_name_ok(free_name))
+		(void)fbx_tmpdir_remove(z->base_fd, free_name, NULL);
+	(void)fbx_tmpdir_remove(z->base_fd, spare_name, NULL);
+	return false;
+}
+
 /* Forks a child that sets itself up and waits for a job. */
 struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 				      int *err)
@@ -99,7 +119,9 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 					: (gid_t)-1;
 	struct fbx_error e = {0};
 	fbx_zygote_base_mode_restore(z);
-	if (fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
+	bool made = !spare_dir_reused(z, spare_name, uid, gid);
+	if (made &&
+	    fbx_tmpdir_create(z->base_fd, spare_name, uid, gid, &e) < 0) {
 		fbx_log(z->log_fd, "error", "%s", e.msg);
 		*err = e.code;
 		return NULL;
@@ -109,6 +131,9 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	struct stat dir_st;
 	/* Our end non-blocking: a dead child's last message is read at its
 	 * reaping, when nothing may be left to read (zygote.c, finish). */
+	if (dir_fd >= 0 && made && z->cfg.run_uid >= 0)
+		z->dir_shape_known =
+		    fbx_tmpdir_shape_read(dir_fd, &z->dir_shape) == 0;
 	if (dir_fd < 0 || fstat(dir_fd, &dir_st) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {

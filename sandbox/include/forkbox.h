@@ -72,6 +72,14 @@ struct fbx_config {
 	bool learn;	 /* record every syscall (report.syscalls) instead of
 			    enforcing the policy: for `forkbox policy learn` */
 	unsigned spares; /* children forked and set up ahead of requests; 2 */
+	/* Empty a finished invocation's private dir and give it to a later
+	 * spare instead of removing it and making a new one, when it is then
+	 * as a new dir and no other invocation ran beside it; only with a uid
+	 * per slot (root). Faster where inodes are dear (ext4 without a
+	 * journal); a process outside the sandbox that a module handed its
+	 * dir's fd to could list the names in a later invocation's dir
+	 * (README, Isolation). false (the default): never. */
+	bool recycle_dirs;
 	/* Zygote recycling: every child inherits the zygote's address-space
 	 * layout and a runtime's hash secret and random state, drawn once at
 	 * its exec. After this many invocations, or this many seconds since

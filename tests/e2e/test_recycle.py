@@ -44,16 +44,17 @@ def _first_zygote(d):
     return _zygotes(d)[0]
 
 
-def _leftovers(tmp_base):
-    """Entries of the tmp base besides its lock file, the spares' dirs and
-    one module snapshot (the live zygote's: each retired one removes its
-    own)."""
+def _leftovers(tmp_base, free=3):
+    """Entries of the tmp base besides its lock file, the spares' dirs,
+    one module snapshot and up to `free` recycled dirs (the live zygote's:
+    it has served that many; each retired one removes its own)."""
     if not os.path.isdir(tmp_base):
         return []
     names = [n for n in os.listdir(tmp_base)
              if n != ".forkbox.lock" and not n.startswith(".spare-")]
     snapshots = [n for n in names if n.startswith(".module-")]
-    return [n for n in names if n not in snapshots[:1]]
+    frees = [n for n in names if n.startswith(".free-")]
+    return [n for n in names if n not in snapshots[:1] + frees[:free]]
 
 
 def _spare_dirs(tmp_base):

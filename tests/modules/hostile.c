@@ -19,7 +19,14 @@
  *   null        return NULL without fbx_fail
  *   read        open and read the file "arg"; returns its first bytes or
  *               the errno
- *   echo        return the event's exact text */
+ *   echo        return the event's exact text
+ *   dir_stat    what its private dir (the cwd) is like on entry: inode
+ *               and birth time, mode, owner, size, links, entries, and
+ *               with "arg" "xattr" its extended attributes' size (a
+ *               policy must allow listxattr); then sleeps "ms"
+ *   dir_taint   leave marks a recycled dir would carry to the next
+ *               module: "mb" files (grows the dir), mode 0777, and with
+ *               "arg" "xattr" a user.* attribute */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +170,75 @@ static char *plant_spares(bool chmod_only)
 	if (out)
 		snprintf(out, 96, "{\"spares\": %lld, \"planted\": %lld}",
 			 spares, planted);
+	return out;
+}
+
+/* The private dir's identity: a recycled dir keeps its inode and birth
+ * time, a new one has its own. */
+static long long dir_birth_ns(void)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, ".", 0, STATX_BTIME, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return -1;
+	return (long long)stx.stx_btime.tv_sec * 1000000000LL +
+	       stx.stx_btime.tv_nsec;
+}
+
+static char *dir_stat(bool with_xattr, long long sleep_ms)
+{
+	struct stat st;
+	if (stat(".", &st) < 0)
+		return answer("{\"stat_errno\": %lld}", errno);
+	long long entries = 0;
+	DIR *d = opendir(".");
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		entries += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	long long xattr = with_xattr ? listxattr(".", NULL, 0) : -1;
+	struct timespec nap = {sleep_ms / 1000, (sleep_ms % 1000) * 1000000};
+	if (sleep_ms > 0)
+		nanosleep(&nap, NULL);
+	char *out = malloc(320);
+	if (out)
+		snprintf(out, 320,
+			 "{\"ino\": %llu, \"birth_ns\": %lld, \"mode\": %u, "
+			 "\"uid\": %u, \"size\": %lld, \"nlink\": %lu, "
+			 "\"entries\": %lld, \"mtime\": %lld, "
+			 "\"xattr_bytes\": %lld}",
+			 (unsigned long long)st.st_ino, dir_birth_ns(),
+			 st.st_mode & 07777, (unsigned)st.st_uid,
+			 (long long)st.st_size, (unsigned long)st.st_nlink,
+			 entries, (long long)st.st_mtime, xattr);
+	return out;
+}
+
+static char *dir_taint(long long files, bool with_xattr)
+{
+	char name[64];
+	for (long long i = 0; i < files; i++) {
+		snprintf(name, sizeof(name), "taint-%050lld", i);
+		int fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return answer("{\"create_errno\": %lld}", errno);
+		close(fd);
+	}
+	if (with_xattr && setxattr(".", "user.taint", "x", 1, 0) < 0)
+		return answer("{\"xattr_errno\": %lld}", errno);
+	if (chmod(".", 0777) < 0)
+		return answer("{\"chmod_errno\": %lld}", errno);
+	struct stat st;
+	if (stat(".", &st) < 0)
+		return answer("{\"stat_errno\": %lld}", errno);
+	char *out = malloc(128);
+	if (out)
+		snprintf(out, 128,
+			 "{\"ino\": %llu, \"birth_ns\": %lld, \"size\": "
+			 "%lld}",
+			 (unsigned long long)st.st_ino, dir_birth_ns(),
+			 (long long)st.st_size);
 	return out;
 }
 
@@ -394,6 +471,11 @@ char *handler(const char *event, size_t len, fbx_context *ctx)
 		 * could be signalled. */
 		int rc = kill(mb ? (pid_t)mb : getpid(), 0);
 		return answer("{\"signal_errno\": %lld}", rc < 0 ? errno : 0);
+	} else if (!strcmp(what, "dir_stat")) {
+		return dir_stat(!strcmp(arg, "xattr"),
+				event_num(event, "ms", 0));
+	} else if (!strcmp(what, "dir_taint")) {
+		return dir_taint(mb, !strcmp(arg, "xattr"));
 	} else if (!strcmp(what, "tamper_module")) {
 		return tamper_module(arg);
 	} else if (!strcmp(what, "read")) {
