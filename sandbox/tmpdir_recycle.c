@@ -8,10 +8,11 @@
  * spare's dir came to cost 0.1-0.75 ms, more than all the rest of an
  * invocation. An emptied dir renamed for the next spare allocates nothing.
  *
- * Which dirs may be recycled is the zygote's call (zygote.c): only with a
- * uid per slot, where the dir is sealed (the zygote's, 0700) before it
- * leaves the zygote, and only when no other invocation ran while its own
- * did, so that no process that could have opened it is alive any more.
+ * Which dirs may be recycled, and when, is the zygote's call
+ * (zygote_janitor.c): only with a uid per slot, where the dir is sealed
+ * (the zygote's, 0700) as its invocation ends, and only at a moment when
+ * no invocation runs, so that no process of ours that could have opened
+ * it is alive any more.
  * Here: a recycled dir must be as a new one in everything its module could
  * have changed. It is emptied with the removal's rules, then kept only if
  * it is a plain dir of ours, mode 0700, two links, no extended attribute

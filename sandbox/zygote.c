@@ -73,20 +73,6 @@ static void kill_by_token(struct fbx_zygote *z, uint64_t token)
 
 static bool on_setup(struct fbx_zygote *z, struct fbx_invocation *inv);
 
-/* From its job's hand-over to its report. Two at once: neither dir is
- * recycled, whichever ends first (zygote_janitor.c). */
-static void mark_running(struct fbx_zygote *z, struct fbx_invocation *inv)
-{
-	if (z->n_running > 0) {
-		inv->overlapped = true;
-		for (size_t i = 0; i < z->n_invs; i++)
-			if (z->invs[i].used && z->invs[i].running)
-				z->invs[i].overlapped = true;
-	}
-	inv->running = true;
-	z->n_running++;
-}
-
 /* One message from the host: SPAWN (with its fds), KILL or RETIRE. */
 static void on_ctrl(struct fbx_zygote *z)
 {
@@ -191,7 +177,10 @@ static void on_ctrl(struct fbx_zygote *z)
 
 	inv->spare = false;
 	inv->stop_at_end = job.stop_at_end != 0;
-	mark_running(z, inv);
+	/* From its job's hand-over to its report: a dir is recycled only
+	 * once none runs (zygote_janitor.c). */
+	inv->running = true;
+	z->n_running++;
 	z->n_spares--;
 	z->spare_failures = 0;
 	inv->done_fd = done_fd;
@@ -239,8 +228,7 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		return;
 	}
 	struct fbx_msg_done *d = &inv->done;
-	bool recyclable =
-	    z->cfg.recycle_dirs && inv->running && !inv->overlapped;
+	bool recyclable = z->cfg.recycle_dirs && inv->running;
 	if (inv->running) {
 		inv->running = false;
 		z->n_running--;

@@ -33,9 +33,6 @@ struct fbx_invocation {
 	bool ended;	   /* stopped at its end: its exit is a clean one */
 	bool stop_at_end;  /* its job asked it to stop at its end */
 	bool running;	   /* its job was handed over, it is not reported */
-	/* Another invocation ran while it did: its dir is never recycled
-	 * (a process of the other could hold it open). */
-	bool overlapped;
 	/* Reported, its child killed but not yet reaped: the slot (and its
 	 * uid) is not reused until the child is gone. */
 	bool draining;
@@ -53,6 +50,9 @@ struct fbx_module_snapshot {
 	struct stat source; /* the module's path as it was copied */
 	bool disabled;	    /* making one failed: spares copy */
 };
+
+/* Retired dirs held back for recycling at most (more are removed). */
+#define FBX_PENDING_DIRS 16
 
 struct fbx_zygote {
 	int ctrl;
@@ -82,6 +82,10 @@ struct fbx_zygote {
 	int janitor_fd;	   /* names of dirs to remove, to the janitor */
 	int free_fd;	   /* names of recycled dirs, from the janitor */
 	size_t n_running;  /* invocations with .running set */
+	/* Sealed dirs of invocations that ended while others ran, kept from
+	 * recycling until none runs (zygote_janitor.c). */
+	char pending[FBX_PENDING_DIRS][FBX_TMPDIR_TRASH_LEN + 1];
+	size_t n_pending;
 	/* A new private dir, as made here last: what a recycled one must
 	 * look like (tmpdir_recycle.c). */
 	struct fbx_tmpdir_shape dir_shape;

@@ -173,23 +173,60 @@ static int seal_dir(int base_fd, const char *name)
 	return rc;
 }
 
-void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
-			bool recyclable)
+static bool send_to_janitor(struct fbx_zygote *z, const char *trash,
+			    bool recycle)
 {
 	struct janitor_msg m;
 	memset(&m, 0, sizeof(m));
 	snprintf(m.trash, sizeof(m.trash), "%s", trash);
-	/* Sealed (below) is a condition: only with a uid per slot. */
-	m.recycle = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known;
+	m.recycle = recycle;
 	m.fresh = z->dir_shape;
-	if (z->janitor_fd >= 0 &&
-	    (z->cfg.run_uid < 0 || seal_dir(z->base_fd, trash) == 0) &&
-	    write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m))
-		return;
+	return z->janitor_fd >= 0 &&
+	       write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m);
+}
+
+static void remove_here(struct fbx_zygote *z, const char *trash)
+{
 	struct fbx_error err = {0};
 	if (fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
 		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
 			err.msg);
+}
+
+/* The held-back dirs go to the janitor, to recycle or to remove. */
+static void release_pending(struct fbx_zygote *z, bool recycle)
+{
+	for (size_t i = 0; i < z->n_pending; i++)
+		if (!send_to_janitor(z, z->pending[i], recycle))
+			remove_here(z, z->pending[i]);
+	z->n_pending = 0;
+}
+
+/* A dir is recycled only at a moment when no invocation of ours runs:
+ * one that ran beside its own could have opened it (its module may chmod
+ * it) and could hold it still, to see into the next module's dir. Until
+ * then it waits, sealed, under its trash name. Sealed (a uid per slot) is
+ * the other condition: without it the next module of the same uid could
+ * get in while it is emptied. */
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
+			bool recyclable)
+{
+	if (z->cfg.run_uid >= 0 && seal_dir(z->base_fd, trash) < 0) {
+		remove_here(z, trash);
+		return;
+	}
+	recyclable = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known &&
+		     z->janitor_fd >= 0;
+	if (recyclable && z->n_running > 0 && z->n_pending < FBX_PENDING_DIRS) {
+		snprintf(z->pending[z->n_pending++], sizeof(z->pending[0]),
+			 "%s", trash);
+		return;
+	}
+	bool now = recyclable && z->n_running == 0;
+	if (now)
+		release_pending(z, true);
+	if (!send_to_janitor(z, trash, now))
+		remove_here(z, trash);
 }
 
 /* What a dead janitor left queued: every ".trash-" dir of the base is a
@@ -228,6 +265,7 @@ void fbx_janitor_lost(struct fbx_zygote *z, int status)
 	z->janitor_pid = 0;
 	fbx_close_fd(&z->janitor_fd);
 	remove_all_trash(z);
+	z->n_pending = 0; /* trash dirs: removed just now */
 }
 
 bool fbx_janitor_take_free(struct fbx_zygote *z,
@@ -244,6 +282,7 @@ bool fbx_janitor_take_free(struct fbx_zygote *z,
 
 void fbx_janitor_stop(struct fbx_zygote *z)
 {
+	release_pending(z, false);
 	if (z->janitor_pid > 0) {
 		fbx_close_fd(&z->janitor_fd);
 		/* It finishes what is queued: the tmp base is clean when we

@@ -74,8 +74,8 @@ struct fbx_config {
 	unsigned spares; /* children forked and set up ahead of requests; 2 */
 	/* Empty a finished invocation's private dir and give it to a later
 	 * spare instead of removing it and making a new one, when it is then
-	 * as a new dir and no other invocation ran beside it; only with a uid
-	 * per slot (root). Faster where inodes are dear (ext4 without a
+	 * as a new dir, once no invocation runs; only with a uid per slot
+	 * (root). Faster where inodes are dear (ext4 without a
 	 * journal); a process outside the sandbox that a module handed its
 	 * dir's fd to could list the names in a later invocation's dir
 	 * (README, Isolation). false (the default): never. */

@@ -1,9 +1,8 @@
 """Private dirs emptied and recycled for later spares instead of removed
-and made anew (--recycle-dirs, uid per slot only: sandbox/tmpdir_recycle.c).
-A recycled
-dir is as a new one in everything a module could change; a dir that a
-module changed for good, or that another invocation could have reached
-while it ran, is removed instead."""
+and made anew (--recycle-dirs, uid per slot only: sandbox/tmpdir_recycle.c,
+zygote_janitor.c). A recycled dir is as a new one in everything a module
+could change; a dir that a module changed for good is removed instead, and
+one that another invocation could have reached waits until none runs."""
 
 import os
 
@@ -73,40 +72,46 @@ def test_a_dir_a_module_changed_for_good_is_removed_not_recycled():
     s.cleanup()
 
 
-def test_dirs_of_invocations_that_ran_at_once_are_never_recycled():
+def test_a_dir_waits_until_no_invocation_runs():
     if os.geteuid() != 0:
         return
     with Daemon("--recycle-dirs", "-j", "2", module_path=module("hostile")) as d:
-        # Two at once: either could have opened the other's dir (after a
-        # chmod) and still hold it when the other ends.
-        for i in (1, 2):
-            d.send_raw(b'{"id": %d, "event": {"do": "dir_stat", "ms": 300}}\n' % i)
-        together = [ok(d.read_response()) for _ in (1, 2)]
-        assert _ident(together[0]) != _ident(together[1])
-        # One at a time from here on: dirs are recycled again, but never
-        # those two.
-        later = _stat_many(d, 12)
-        later_ids = [_ident(r) for r in later]
-        for r in together:
-            assert _ident(r) not in later_ids, (r, later_ids)
-        assert len(set(later_ids)) < len(later_ids), "recycling stopped: %s" % later_ids
+        # A holds its child while B, C, D, E run one after the other
+        # beside it: A could have opened any of their dirs (after a chmod)
+        # and still hold it, so none serves again while A runs.
+        d.send_raw(b'{"id": "A", "event": {"do": "dir_stat", "ms": 800}}\n')
+        for i in "BCDE":
+            d.send_raw(b'{"id": "%s", "event": {"do": "dir_stat"}}\n' % i.encode())
+        rs = [ok(d.read_response()) for _ in range(5)]
+        ids = [_ident(r) for r in rs]
+        assert len(set(ids)) == 5, ids
+        # With A gone, nothing of ours runs: the dirs held back are
+        # recycled, and the next invocations get them.
+        later = [_ident(r) for r in _stat_many(d, 12)]
+        assert set(later) & set(ids), (ids, later)
+        assert len(set(later)) < len(later), later
 
 
-def test_a_crowd_at_once_leaves_no_dir_to_recycle():
-    """The same rule with -j 4 and a crowd: every answer right, and no dir
-    of the crowd serves again."""
+def test_a_crowd_at_once_gets_no_recycled_dir():
+    """-j 4 and a crowd that never lulls: every answer right, every dir
+    new; the held-back dirs are recycled once the crowd is gone."""
     if os.geteuid() != 0:
         return
-    with Daemon("--recycle-dirs", "-j", "4", module_path=module("hostile")) as d:
+    s = Scratch()
+    with Daemon("--recycle-dirs", "-j", "4", module_path=module("hostile"), scratch=s) as d:
         lines = b"".join(b'{"id": %d, "event": {"do": "dir_stat", "ms": 50}}\n' % i
                          for i in range(12))
         d.send_raw(lines)
         crowd = [ok(d.read_response()) for _ in range(12)]
         for r in crowd:
             assert (r["mode"], r["entries"]) == (0o700, 1), r
+        crowd_ids = [_ident(r) for r in crowd]
+        assert len(set(crowd_ids)) == 12, crowd_ids
         after = [_ident(r) for r in _stat_many(d, 8)]
-        # Every one of the crowd ran beside another.
-        assert not set(after) & {_ident(r) for r in crowd}
+        assert set(after) & set(crowd_ids), (crowd_ids, after)
+    assert _free_dirs(s.tmp_base) == [] and private_dirs(s.tmp_base) == []
+    assert not [n for n in os.listdir(s.tmp_base) if n.startswith(".trash-")]
+    s.cleanup()
 
 
 def _each_dir_new(d):
