@@ -10,6 +10,8 @@ side in one run, because absolute times on a shared VM mean little:
   (a0)  --spares 0, paced: a child forked on demand for every request
   (a')  --spares 1, paced: a pre-forked, warmed spare ready for each request
   (a'') (a') with the module's source inline in every request
+  (ar), (a'r) (a) and (a') with --recycle-dirs (as root only: it needs a
+        uid per slot)
   (b)   a fresh /usr/bin/python3 per invocation, import + call, spawn to exit
   (c)   the seed's workaround: one long-lived python, a new UUID module per call
   (d)   optional: a numpy handler, --preload numpy vs a fresh process
@@ -272,6 +274,13 @@ def jobs(b, numpy_ok):
         ("b", lambda: (b.fresh(FRESH_N, fresh_code, b"1"), None, None)),
         ("c", b.seed),
     ]
+    if os.geteuid() == 0:
+        # Each right after its own row: the file system's state drifts
+        # as the run goes on (the seed's workaround churns /tmp).
+        out.insert(2, ("ar", lambda: b.forkbox(N, module, ["--recycle-dirs"],
+                                               pace=False)))
+        out.insert(5, ("a1r", lambda: b.forkbox(
+            N, module, ["--spares", "1", "--recycle-dirs"])))
     if numpy_ok:
         np_dir = b.mkdir("numpy")
         b.write(np_dir, "func.py", NUMPY_HANDLER)
@@ -332,6 +341,9 @@ def report(res, numpy_ok):
     row("(a0)  forkboxd, --spares 0 (fork per request)", "a0")
     a1 = row("(a')  forkboxd, --spares 1 (warm spare ready)", "a1", 0.8)
     a2 = row("(a'') (a') + inline source in each request", "a2")
+    if "ar" in res:
+        row("(ar)  (a) + --recycle-dirs", "ar", 1.5)
+        row("(a'r) (a') + --recycle-dirs", "a1r", 0.8)
     fb = row("(b)   fresh /usr/bin/python3: import + call", "b")
     print("\nforkbox rows: requests one at a time (a: back to back; the others "
           "~2 ms apart, so a\nspare is ready), timed by the client around "
