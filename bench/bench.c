@@ -243,6 +243,8 @@ int main(int argc, char **argv)
 	double tput1_rec =
 	    root ? bench_throughput(build, "1", NULL, n * 2, true) : tput1;
 	double tput2 = bench_throughput(build, "2", NULL, n * 2, false);
+	double tput2_rec =
+	    root ? bench_throughput(build, "2", NULL, n * 2, true) : tput2;
 	double tput2_shm =
 	    shm ? bench_throughput(build, "2", shm, n * 2, false) : tput2;
 	double floor_med = (base.median + base2.median) / 2;
@@ -280,13 +282,16 @@ int main(int argc, char **argv)
 		printf("%-46s %10.0f %10.0f %8.2f\n",
 		       "forkboxd stdio, tmp base on tmpfs", io_shm.median,
 		       io_shm.p99, io_shm.median / floor_med);
-	printf("\nthroughput, requests pipelined into forkboxd stdio:\n");
-	printf("  -j 1: %.0f/s", tput1);
+	printf("\nthroughput, requests pipelined into forkboxd stdio "
+	       "(per second):\n");
+	printf("  -j 1: %.0f", tput1);
 	if (root)
-		printf("   -j 1, --recycle-dirs: %.0f/s", tput1_rec);
-	printf("   -j 2: %.0f/s", tput2);
+		printf("   -j 1, --recycle-dirs: %.0f", tput1_rec);
+	printf("\n  -j 2: %.0f", tput2);
+	if (root)
+		printf("   -j 2, --recycle-dirs: %.0f", tput2_rec);
 	if (shm)
-		printf("   -j 2, tmpfs tmp base: %.0f/s", tput2_shm);
+		printf("   -j 2, tmpfs tmp base: %.0f", tput2_shm);
 	printf("\n");
 	return 0;
 }
