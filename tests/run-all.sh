@@ -29,6 +29,14 @@ if unshare --pid --fork --mount --uts --ipc --mount-proc true 2>/dev/null; then
 		"$BUILD/tests/pid1" python3 tests/e2e/run.py "$BUILD" 2>&1 | tee -a "$log"
 	[ "${PIPESTATUS[0]}" -le 1 ] ||
 		echo "not ok - end-to-end runner died" | tee -a "$log"
+	# The hostile modules again with private dirs emptied and recycled
+	# instead of removed: the cleanup's rules hold either way.
+	echo "# hostile modules, --recycle-dirs"
+	FORKBOX_E2E_EXTRA_ARGS=--recycle-dirs unshare --pid --fork --mount \
+		--uts --ipc --mount-proc "$BUILD/tests/pid1" \
+		python3 tests/e2e/run.py "$BUILD" test_hostile 2>&1 | tee -a "$log"
+	[ "${PIPESTATUS[0]}" -le 1 ] ||
+		echo "not ok - end-to-end runner died (--recycle-dirs)" | tee -a "$log"
 else
 	echo "not ok - cannot create test namespaces (need root or user namespaces): end-to-end tests not run" | tee -a "$log"
 fi

@@ -17,6 +17,9 @@ import time
 
 BUILD = os.environ.get("FORKBOX_BUILD", "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Flags every `forkboxd stdio` of a run gets (tests/run-all.sh runs the
+# hostile tests again with --recycle-dirs).
+EXTRA_ARGS = os.environ.get("FORKBOX_E2E_EXTRA_ARGS", "").split()
 
 
 class Skip(Exception):
@@ -57,7 +60,7 @@ class Daemon:
                               self.scratch.tmp_base]
         if module_path:
             cmd += ["--module", module_path]
-        cmd += list(args)
+        cmd += list(args) + EXTRA_ARGS
         full_env = dict(os.environ)
         if env:
             full_env.update(env)

@@ -30,6 +30,8 @@ def main():
             fn = getattr(mod, name)
             if name.startswith("test_") and callable(fn):
                 full = "%s.%s" % (fname[:-3], name)
+                if harness.EXTRA_ARGS:
+                    full += " [%s]" % " ".join(harness.EXTRA_ARGS)
                 if only is None or only in full:
                     tests.append((full, fn))
     print("1..%d" % len(tests), flush=True)
