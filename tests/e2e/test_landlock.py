@@ -127,7 +127,8 @@ def _host_thread(d):
 def test_a_module_cannot_signal_the_hosts_threads():
     # The seccomp guard carves the host's pid out of kill(), but a thread's
     # id reaches the whole process too, and no filter can know them ahead.
-    with Daemon("--disable-layer", "uid-drop", module_path=module("hostile")) as d:
+    # -j 2: with -j 1 forkboxd stdio answers on its main thread alone.
+    with Daemon("-j", "2", "--disable-layer", "uid-drop", module_path=module("hostile")) as d:
         _landlock_or_skip(d)
         if "landlock-scope" not in _layers(d):
             raise Skip("this kernel's Landlock does not scope signals (ABI < 6)")
@@ -138,7 +139,7 @@ def test_a_module_cannot_signal_the_hosts_threads():
         # It can still signal itself (kill(getpid(), 0)).
         r = ok(d.event({"do": "signal0", "mb": 0}))
         assert r["signal_errno"] == 0, r
-    with Daemon("--disable-layer", "uid-drop,landlock-scope",
+    with Daemon("-j", "2", "--disable-layer", "uid-drop,landlock-scope",
                 module_path=module("hostile")) as d:
         target = _host_thread(d)
         r = ok(d.event({"do": "signal0", "mb": target}))
