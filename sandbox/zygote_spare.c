@@ -129,11 +129,12 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 	int dir_fd = openat(z->base_fd, spare_name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat dir_st;
-	/* Our end non-blocking: a dead child's last message is read at its
-	 * reaping, when nothing may be left to read (zygote.c, finish). */
+	/* What a recycled dir must look like (zygote_janitor.c). */
 	if (dir_fd >= 0 && made && z->cfg.run_uid >= 0)
 		z->dir_shape_known =
 		    fbx_tmpdir_shape_read(dir_fd, &z->dir_shape) == 0;
+	/* Our end non-blocking: a dead child's last message is read at its
+	 * reaping, when nothing may be left to read (zygote.c, finish). */
 	if (dir_fd < 0 || fstat(dir_fd, &dir_st) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
 	    fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
