@@ -8,11 +8,11 @@
  * spare's dir came to cost 0.1-0.75 ms, more than all the rest of an
  * invocation. An emptied dir renamed for the next spare allocates nothing.
  *
- * Which dirs may be recycled, and when, is the zygote's call
- * (zygote_janitor.c): only with a uid per slot, where the dir is sealed
- * (the zygote's, 0700) as its invocation ends, and only at a moment when
- * no invocation runs, so that no process of ours that could have opened
- * it is alive any more.
+ * Which dirs may be recycled, and when they serve again, is the zygote's
+ * call (zygote_janitor.c): only with a uid per slot, where the dir is
+ * sealed (the zygote's, 0700) as its invocation ends, and only after a
+ * moment when no invocation runs, when no process of ours that could
+ * have opened it is alive any more.
  * Here: a recycled dir must be as a new one in everything its module could
  * have changed. It is emptied with the removal's rules, then kept only if
  * it is a plain dir of ours, mode 0700, two links, no extended attribute

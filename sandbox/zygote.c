@@ -231,7 +231,8 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	bool recyclable = z->cfg.recycle_dirs && inv->running;
 	if (inv->running) {
 		inv->running = false;
-		z->n_running--;
+		if (--z->n_running == 0)
+			z->lulls++;
 	}
 	/* Stopped at its end, it would have exited 0 next: the kill that
 	 * ends it is ours, not its failure. */

@@ -51,8 +51,13 @@ struct fbx_module_snapshot {
 	bool disabled;	    /* making one failed: spares copy */
 };
 
-/* Retired dirs held back for recycling at most (more are removed). */
-#define FBX_PENDING_DIRS 16
+/* A recycled dir sent back by the janitor, and the lull it waits for. */
+struct fbx_free_dir {
+	char name[FBX_TMPDIR_FREE_LEN + 1];
+	uint64_t usable_at; /* fbx_zygote.lulls */
+};
+/* Recycled dirs kept waiting for a lull at most (more are removed). */
+#define FBX_HELD_DIRS 16
 
 struct fbx_zygote {
 	int ctrl;
@@ -82,10 +87,12 @@ struct fbx_zygote {
 	int janitor_fd;	   /* names of dirs to remove, to the janitor */
 	int free_fd;	   /* names of recycled dirs, from the janitor */
 	size_t n_running;  /* invocations with .running set */
-	/* Sealed dirs of invocations that ended while others ran, kept from
-	 * recycling until none runs (zygote_janitor.c). */
-	char pending[FBX_PENDING_DIRS][FBX_TMPDIR_TRASH_LEN + 1];
-	size_t n_pending;
+	/* Lulls so far (moments when no invocation runs): a recycled dir
+	 * serves again only after one that came after its invocation ended
+	 * (zygote_janitor.c). */
+	uint64_t lulls;
+	struct fbx_free_dir held[FBX_HELD_DIRS]; /* recycled, not yet usable */
+	size_t n_held;
 	/* A new private dir, as made here last: what a recycled one must
 	 * look like (tmpdir_recycle.c). */
 	struct fbx_tmpdir_shape dir_shape;

@@ -20,7 +20,15 @@
  * A dir the zygote marks recyclable is emptied instead, and if it is then
  * as a new one (tmpdir_recycle.c) its ".free-" name goes back to the
  * zygote on a second pipe, for a later spare; the zygote removes what is
- * left there when it stops. */
+ * left there when it stops.
+ *
+ * It serves again only after a lull, a moment when no invocation runs,
+ * that came after its own invocation ended: one that ran beside it could
+ * have opened it (its module may chmod it) and could hold it still, to
+ * see into the next module's dir; at a lull all of those are dead, and
+ * so is anything they could have passed it to. Emptying need not wait:
+ * once sealed, a holder of another uid can list the dir but not change
+ * it, and a module's data must not sit on the disk until the next lull. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,10 +49,7 @@ struct janitor_msg {
 	char trash[FBX_TMPDIR_TRASH_LEN + 1];
 	bool recycle;
 	struct fbx_tmpdir_shape fresh; /* what a new dir looks like */
-};
-
-struct free_msg {
-	char name[FBX_TMPDIR_FREE_LEN + 1];
+	uint64_t usable_at;	       /* passed back with its free name */
 };
 
 /* Closes every descriptor but the ones in keep (sorted, ascending). */
@@ -64,8 +69,9 @@ static int close_all_but(const int *keep, size_t n)
  * is to be removed instead (under the name in trash). */
 static bool recycle(int base_fd, int out_fd, const struct janitor_msg *m)
 {
-	struct free_msg f;
+	struct fbx_free_dir f;
 	memset(&f, 0, sizeof(f));
+	f.usable_at = m->usable_at;
 	struct fbx_error err = {0};
 	if (fbx_tmpdir_recycle(base_fd, m->trash, &m->fresh, f.name, &err) < 0)
 		return false;
@@ -181,33 +187,22 @@ static bool send_to_janitor(struct fbx_zygote *z, const char *trash,
 	snprintf(m.trash, sizeof(m.trash), "%s", trash);
 	m.recycle = recycle;
 	m.fresh = z->dir_shape;
+	/* Ended at a lull (finish counts it first): usable at once. */
+	m.usable_at = z->n_running == 0 ? z->lulls : z->lulls + 1;
 	return z->janitor_fd >= 0 &&
 	       write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m);
 }
 
-static void remove_here(struct fbx_zygote *z, const char *trash)
+static void remove_here(struct fbx_zygote *z, const char *name)
 {
 	struct fbx_error err = {0};
-	if (fbx_tmpdir_remove(z->base_fd, trash, &err) < 0)
+	if (fbx_tmpdir_remove(z->base_fd, name, &err) < 0)
 		fbx_log(z->log_fd, "error", "private dir not fully removed: %s",
 			err.msg);
 }
 
-/* The held-back dirs go to the janitor, to recycle or to remove. */
-static void release_pending(struct fbx_zygote *z, bool recycle)
-{
-	for (size_t i = 0; i < z->n_pending; i++)
-		if (!send_to_janitor(z, z->pending[i], recycle))
-			remove_here(z, z->pending[i]);
-	z->n_pending = 0;
-}
-
-/* A dir is recycled only at a moment when no invocation of ours runs:
- * one that ran beside its own could have opened it (its module may chmod
- * it) and could hold it still, to see into the next module's dir. Until
- * then it waits, sealed, under its trash name. Sealed (a uid per slot) is
- * the other condition: without it the next module of the same uid could
- * get in while it is emptied. */
+/* Sealed (a uid per slot) is a condition of recycling: without it the
+ * next module of the same uid could get in while it is emptied. */
 void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
 			bool recyclable)
 {
@@ -215,17 +210,8 @@ void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
 		remove_here(z, trash);
 		return;
 	}
-	recyclable = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known &&
-		     z->janitor_fd >= 0;
-	if (recyclable && z->n_running > 0 && z->n_pending < FBX_PENDING_DIRS) {
-		snprintf(z->pending[z->n_pending++], sizeof(z->pending[0]),
-			 "%s", trash);
-		return;
-	}
-	bool now = recyclable && z->n_running == 0;
-	if (now)
-		release_pending(z, true);
-	if (!send_to_janitor(z, trash, now))
+	recyclable = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known;
+	if (!send_to_janitor(z, trash, recyclable))
 		remove_here(z, trash);
 }
 
@@ -265,24 +251,44 @@ void fbx_janitor_lost(struct fbx_zygote *z, int status)
 	z->janitor_pid = 0;
 	fbx_close_fd(&z->janitor_fd);
 	remove_all_trash(z);
-	z->n_pending = 0; /* trash dirs: removed just now */
+}
+
+/* Reads one name the janitor sent back; false when there is none. */
+static bool read_free(struct fbx_zygote *z, struct fbx_free_dir *f)
+{
+	if (z->free_fd < 0 ||
+	    read(z->free_fd, f, sizeof(*f)) != (ssize_t)sizeof(*f))
+		return false;
+	f->name[sizeof(f->name) - 1] = '\0';
+	return fbx_tmpdir_reuse_name_ok(f->name);
 }
 
 bool fbx_janitor_take_free(struct fbx_zygote *z,
 			   char name[FBX_TMPDIR_FREE_LEN + 1])
 {
-	struct free_msg f;
-	if (z->free_fd < 0 ||
-	    read(z->free_fd, &f, sizeof(f)) != (ssize_t)sizeof(f))
-		return false;
-	f.name[sizeof(f.name) - 1] = '\0';
-	memcpy(name, f.name, sizeof(f.name));
-	return true;
+	for (size_t i = 0; i < z->n_held; i++) {
+		if (z->held[i].usable_at > z->lulls)
+			continue;
+		memcpy(name, z->held[i].name, sizeof(z->held[i].name));
+		z->held[i] = z->held[--z->n_held];
+		return true;
+	}
+	struct fbx_free_dir f;
+	while (read_free(z, &f)) {
+		if (f.usable_at <= z->lulls) {
+			memcpy(name, f.name, sizeof(f.name));
+			return true;
+		}
+		if (z->n_held < FBX_HELD_DIRS)
+			z->held[z->n_held++] = f;
+		else
+			remove_here(z, f.name); /* enough wait already */
+	}
+	return false;
 }
 
 void fbx_janitor_stop(struct fbx_zygote *z)
 {
-	release_pending(z, false);
 	if (z->janitor_pid > 0) {
 		fbx_close_fd(&z->janitor_fd);
 		/* It finishes what is queued: the tmp base is clean when we
@@ -295,13 +301,11 @@ void fbx_janitor_stop(struct fbx_zygote *z)
 	}
 	/* The free dirs no spare took (each one named once, ours only:
 	 * another generation's zygote may share the base). */
-	char name[FBX_TMPDIR_FREE_LEN + 1];
-	while (fbx_janitor_take_free(z, name)) {
-		struct fbx_error err = {0};
-		if (fbx_tmpdir_reuse_name_ok(name) &&
-		    fbx_tmpdir_remove(z->base_fd, name, &err) < 0)
-			fbx_log(z->log_fd, "error",
-				"free private dir not removed: %s", err.msg);
-	}
+	for (size_t i = 0; i < z->n_held; i++)
+		remove_here(z, z->held[i].name);
+	z->n_held = 0;
+	struct fbx_free_dir f;
+	while (read_free(z, &f))
+		remove_here(z, f.name);
 	fbx_close_fd(&z->free_fd);
 }

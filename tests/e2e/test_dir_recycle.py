@@ -6,7 +6,7 @@ one that another invocation could have reached waits until none runs."""
 
 import os
 
-from harness import ROOT, Daemon, Scratch, module, ok, private_dirs
+from harness import ROOT, Daemon, Scratch, module, ok, private_dirs, wait_until
 
 from test_unprivileged import _daemon
 
@@ -72,41 +72,68 @@ def test_a_dir_a_module_changed_for_good_is_removed_not_recycled():
     s.cleanup()
 
 
+def _base_entries(tmp_base, prefix):
+    if not os.path.isdir(tmp_base):
+        return []
+    return [n for n in os.listdir(tmp_base) if n.startswith(prefix)]
+
+
+def _is_empty(path):
+    try:
+        return not os.listdir(path)
+    except FileNotFoundError:
+        return True  # taken by a spare meanwhile
+
+
 def test_a_dir_waits_until_no_invocation_runs():
     if os.geteuid() != 0:
         return
-    with Daemon("--recycle-dirs", "-j", "2", module_path=module("hostile")) as d:
+    s = Scratch()
+    with Daemon("--recycle-dirs", "-j", "2", module_path=module("hostile"), scratch=s) as d:
         # A holds its child while B, C, D, E run one after the other
         # beside it: A could have opened any of their dirs (after a chmod)
         # and still hold it, so none serves again while A runs.
-        d.send_raw(b'{"id": "A", "event": {"do": "dir_stat", "ms": 800}}\n')
+        d.send_raw(b'{"id": "A", "event": {"do": "dir_stat", "ms": 1500}}\n')
         for i in "BCDE":
             d.send_raw(b'{"id": "%s", "event": {"do": "dir_stat"}}\n' % i.encode())
-        rs = [ok(d.read_response()) for _ in range(5)]
-        ids = [_ident(r) for r in rs]
+        # F fills its dir: emptied at once all the same, while A runs.
+        d.send_raw(b'{"id": "F", "event": {"do": "disk", "mb": 20}}\n')
+        base = s.tmp_base
+
+        def emptied():
+            frees = _base_entries(base, ".free-")
+            return (not _base_entries(base, ".trash-") and len(frees) >= 5 and
+                    all(_is_empty(os.path.join(base, n)) for n in frees))
+        assert wait_until(emptied, timeout=1.2), os.listdir(base)
+        rs = [d.read_response() for _ in range(6)]
+        assert rs[0]["id"] == "A" and rs[5]["error"]["errorType"] == "DiskError", rs
+        ids = [_ident(ok(r)) for r in rs[:5]]
         assert len(set(ids)) == 5, ids
-        # With A gone, nothing of ours runs: the dirs held back are
-        # recycled, and the next invocations get them.
+        # With A gone, nothing of ours runs: the dirs held back serve,
+        # and the next invocations get them.
         later = [_ident(r) for r in _stat_many(d, 12)]
         assert set(later) & set(ids), (ids, later)
         assert len(set(later)) < len(later), later
+    s.cleanup()
 
 
-def test_a_crowd_at_once_gets_no_recycled_dir():
-    """-j 4 and a crowd that never lulls: every answer right, every dir
-    new; the held-back dirs are recycled once the crowd is gone."""
+def test_a_crowd_beside_a_long_invocation_gets_no_recycled_dir():
+    """-j 4, a long invocation and a crowd beside it: no lull, so every
+    answer right and every dir new; the crowd's dirs serve once the long
+    one is gone. (A crowd alone may lull between its batches.)"""
     if os.geteuid() != 0:
         return
     s = Scratch()
     with Daemon("--recycle-dirs", "-j", "4", module_path=module("hostile"), scratch=s) as d:
-        lines = b"".join(b'{"id": %d, "event": {"do": "dir_stat", "ms": 50}}\n' % i
-                         for i in range(12))
+        lines = b'{"id": "long", "event": {"do": "dir_stat", "ms": 1500}}\n'
+        lines += b"".join(b'{"id": %d, "event": {"do": "dir_stat", "ms": 30}}\n' % i
+                          for i in range(12))
         d.send_raw(lines)
-        crowd = [ok(d.read_response()) for _ in range(12)]
+        crowd = [ok(d.read_response()) for _ in range(13)]
         for r in crowd:
             assert (r["mode"], r["entries"]) == (0o700, 1), r
         crowd_ids = [_ident(r) for r in crowd]
-        assert len(set(crowd_ids)) == 12, crowd_ids
+        assert len(set(crowd_ids)) == 13, crowd_ids
         after = [_ident(r) for r in _stat_many(d, 8)]
         assert set(after) & set(crowd_ids), (crowd_ids, after)
     assert _free_dirs(s.tmp_base) == [] and private_dirs(s.tmp_base) == []
