@@ -177,10 +177,6 @@ static void on_ctrl(struct fbx_zygote *z)
 
 	inv->spare = false;
 	inv->stop_at_end = job.stop_at_end != 0;
-	/* From its job's hand-over to its report: a dir is recycled only
-	 * once none runs (zygote_janitor.c). */
-	inv->running = true;
-	z->n_running++;
 	z->n_spares--;
 	z->spare_failures = 0;
 	inv->done_fd = done_fd;
@@ -228,12 +224,6 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 		return;
 	}
 	struct fbx_msg_done *d = &inv->done;
-	bool recyclable = z->cfg.recycle_dirs && inv->running;
-	if (inv->running) {
-		inv->running = false;
-		if (--z->n_running == 0)
-			z->lulls++;
-	}
 	/* Stopped at its end, it would have exited 0 next: the kill that
 	 * ends it is ours, not its failure. */
 	d->wait_status = stopped || inv->ended ? 0 : status;
@@ -283,6 +273,10 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	inv->used = stopped;
 	inv->draining = stopped;
 	z->n_active--;
+	/* Nothing but spares left: a lull, which recycled dirs wait for
+	 * (zygote_janitor.c). */
+	if (z->n_active == z->n_spares)
+		z->lulls++;
 	/* The answer is out: now the replacement spare (on_ctrl), which may
 	 * take this very slot unless it drains (inv, which the slots' growth
 	 * may move, is not used below). Before the janitor
@@ -293,7 +287,7 @@ static void finish(struct fbx_zygote *z, struct fbx_invocation *inv, int status,
 	 * running none of a module's code. */
 	fbx_spares_fill(z);
 	if (trash[0])
-		fbx_janitor_remove(z, trash, recyclable);
+		fbx_janitor_remove(z, trash);
 }
 
 /* A child of ours stopped: a running one has ended (child.c, end; only its

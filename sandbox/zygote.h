@@ -32,7 +32,6 @@ struct fbx_invocation {
 	bool dir_named;	   /* its dir was renamed from .spare-<name> */
 	bool ended;	   /* stopped at its end: its exit is a clean one */
 	bool stop_at_end;  /* its job asked it to stop at its end */
-	bool running;	   /* its job was handed over, it is not reported */
 	/* Reported, its child killed but not yet reaped: the slot (and its
 	 * uid) is not reused until the child is gone. */
 	bool draining;
@@ -86,7 +85,6 @@ struct fbx_zygote {
 	pid_t janitor_pid; /* 0: none, dirs are removed inline */
 	int janitor_fd;	   /* names of dirs to remove, to the janitor */
 	int free_fd;	   /* names of recycled dirs, from the janitor */
-	size_t n_running;  /* invocations with .running set */
 	/* Lulls so far (moments when no invocation runs): a recycled dir
 	 * serves again only after one that came after its invocation ended
 	 * (zygote_janitor.c). */
@@ -190,8 +188,7 @@ int fbx_zygote_amend_policy(struct fbx_policy *p, pid_t zygote, pid_t host,
  * inline when it cannot); lost is for its death; stop waits for it to
  * finish the queue. */
 int fbx_janitor_start(struct fbx_zygote *z);
-void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
-			bool recyclable);
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash);
 /* Takes the name of a recycled dir the janitor sent back, if any. */
 bool fbx_janitor_take_free(struct fbx_zygote *z,
 			   char name[FBX_TMPDIR_FREE_LEN + 1]);

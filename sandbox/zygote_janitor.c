@@ -17,7 +17,8 @@
  * the zygote removes the dir itself: slower, never lost (a janitor that
  * dies with names queued leaves them to the zygote too).
  *
- * A dir the zygote marks recyclable is emptied instead, and if it is then
+ * With --recycle-dirs (a uid per slot only) a dir is emptied instead, and
+ * if it is then
  * as a new one (tmpdir_recycle.c) its ".free-" name goes back to the
  * zygote on a second pipe, for a later spare; the zygote removes what is
  * left there when it stops.
@@ -188,7 +189,7 @@ static bool send_to_janitor(struct fbx_zygote *z, const char *trash,
 	m.recycle = recycle;
 	m.fresh = z->dir_shape;
 	/* Ended at a lull (finish counts it first): usable at once. */
-	m.usable_at = z->n_running == 0 ? z->lulls : z->lulls + 1;
+	m.usable_at = z->n_active == z->n_spares ? z->lulls : z->lulls + 1;
 	return z->janitor_fd >= 0 &&
 	       write(z->janitor_fd, &m, sizeof(m)) == (ssize_t)sizeof(m);
 }
@@ -203,15 +204,15 @@ static void remove_here(struct fbx_zygote *z, const char *name)
 
 /* Sealed (a uid per slot) is a condition of recycling: without it the
  * next module of the same uid could get in while it is emptied. */
-void fbx_janitor_remove(struct fbx_zygote *z, const char *trash,
-			bool recyclable)
+void fbx_janitor_remove(struct fbx_zygote *z, const char *trash)
 {
 	if (z->cfg.run_uid >= 0 && seal_dir(z->base_fd, trash) < 0) {
 		remove_here(z, trash);
 		return;
 	}
-	recyclable = recyclable && z->cfg.run_uid >= 0 && z->dir_shape_known;
-	if (!send_to_janitor(z, trash, recyclable))
+	bool recycle =
+	    z->cfg.recycle_dirs && z->cfg.run_uid >= 0 && z->dir_shape_known;
+	if (!send_to_janitor(z, trash, recycle))
 		remove_here(z, trash);
 }
 

@@ -77,7 +77,8 @@ static bool spare_dir_reused(struct fbx_zygote *z, const char *spare_name,
 			     uid_t uid, gid_t gid)
 {
 	char free_name[FBX_TMPDIR_FREE_LEN + 1];
-	if (z->cfg.run_uid < 0 || !fbx_janitor_take_free(z, free_name))
+	if (!z->cfg.recycle_dirs || z->cfg.run_uid < 0 ||
+	    !fbx_janitor_take_free(z, free_name))
 		return false;
 	struct fbx_error e = {0};
 	if (fbx_tmpdir_reuse(z->base_fd, free_name, spare_name, uid, gid, &e) ==
@@ -130,7 +131,7 @@ struct fbx_invocation *fbx_spare_fork(struct fbx_zygote *z, bool job_waiting,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat dir_st;
 	/* What a recycled dir must look like (zygote_janitor.c). */
-	if (dir_fd >= 0 && made && z->cfg.run_uid >= 0)
+	if (dir_fd >= 0 && made && z->cfg.recycle_dirs && z->cfg.run_uid >= 0)
 		z->dir_shape_known =
 		    fbx_tmpdir_shape_read(dir_fd, &z->dir_shape) == 0;
 	/* Our end non-blocking: a dead child's last message is read at its

@@ -141,6 +141,26 @@ def test_a_crowd_beside_a_long_invocation_gets_no_recycled_dir():
     s.cleanup()
 
 
+def test_a_free_dir_changed_while_free_is_not_taken():
+    # Only root can touch a free dir (the zygote's, 0700, in a base only
+    # root writes to): the test stands in for an administrator's mistake.
+    if os.geteuid() != 0:
+        return
+    s = Scratch()
+    with Daemon("--recycle-dirs", module_path=module("hostile"), scratch=s) as d:
+        _stat_many(d, 4)
+        assert wait_until(lambda: _free_dirs(s.tmp_base)), os.listdir(s.tmp_base)
+        # Idle now: the free dirs stay until the next spares are forked.
+        for n in _free_dirs(s.tmp_base):
+            os.chmod(os.path.join(s.tmp_base, n), 0o755)
+        for r in _stat_many(d, 6):
+            assert (r["mode"], r["entries"]) == (0o700, 1), r
+        assert "changed while free; a new dir is made instead" in d.diag(), d.diag()
+        assert '"level":"error"' not in d.diag(), d.diag()
+    assert _free_dirs(s.tmp_base) == [] and private_dirs(s.tmp_base) == []
+    s.cleanup()
+
+
 def _each_dir_new(d):
     seen = [_ident(r) for r in _stat_many(d, 10)]
     if any(b < 0 for _, b in seen):

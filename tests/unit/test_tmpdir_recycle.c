@@ -104,6 +104,24 @@ static void test_recycle_keeps_a_dir_as_new(void **state)
 	assert_int_equal(st.st_uid, NOBODY);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_false(exists_at(f->base_fd, free_name));
+	/* Gone, or changed while free (as only root could): refused, the dir
+	 * left under the new name for the caller to remove. */
+	char gone[FBX_TMPDIR_FREE_LEN + 1];
+	snprintf(gone, sizeof(gone), "%s", free_name);
+	assert_int_equal(fbx_tmpdir_reuse(f->base_fd, gone, ".spare-w",
+					  (uid_t)-1, (gid_t)-1, &err),
+			 -ENOENT);
+	make_used_dir(f, ".trash-v");
+	assert_int_equal(fbx_tmpdir_empty(f->base_fd, ".trash-v", &err), 0);
+	assert_int_equal(renameat(f->base_fd, ".trash-v", f->base_fd, gone), 0);
+	char path[PATH_MAX];
+	pathf(path, "%s/%s", f->base, gone);
+	assert_int_equal(chmod(path, 0755), 0);
+	assert_int_equal(fbx_tmpdir_reuse(f->base_fd, gone, ".spare-v",
+					  (uid_t)-1, (gid_t)-1, &err),
+			 -EPERM);
+	assert_non_null(strstr(err.msg, "changed while free"));
+	assert_true(exists_at(f->base_fd, ".spare-v"));
 	/* Only a ".free-<uuid>" is taken. */
 	assert_int_equal(fbx_tmpdir_reuse(f->base_fd, ".spare-y", ".spare-z",
 					  (uid_t)-1, (gid_t)-1, &err),
